@@ -1,0 +1,109 @@
+# payterm top-level Makefile: kernel modules (Kbuild) + userspace programs.
+#   make            build everything        make W=1   kernel build with W=1
+#   make check      all tests               make bench benchmarks
+#   make deps       install Debian packages make install [DESTDIR=...]
+#   make demo       the main job (see README)
+
+KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
+	  sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+ifeq ($(KVER),)
+KVER := $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+else
+KDIR ?= /usr/src/linux-headers-$(KVER)
+endif
+export KVER KDIR
+
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+UDEVDIR ?= /usr/lib/udev/rules.d
+DKMSDIR ?= /usr/src/payterm-$(VERSION)
+VERSION := 0.1.0
+
+B ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+WARNFLAGS := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ifeq ($(SAN),1)
+B := build-asan
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+BASE_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(BASE_CFLAGS))
+endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(WARNFLAGS) $(CFLAGS)
+# Every userspace library we build against; fragments pick libs by name:
+# $(call pkg_libs,openssl libsystemd).
+PKG_ALL := openssl libsystemd libudev check jansson libcurl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKG_ALL) 2>/dev/null)
+pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+
+PROGRAMS :=
+UNIT_TESTS :=
+BENCHES :=
+LIBS :=
+
+.PHONY: all modules userspace check check-unit check-vm bench deps install \
+	clean demo checkpatch
+all: modules userspace
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(W),W=$(W)) modules
+
+# Userspace components add themselves to PROGRAMS / UNIT_TESTS / BENCHES.
+include $(sort $(wildcard daemon/*/*.mk server/*.mk server/*/*.mk tests/*/*.mk))
+
+userspace: $(LIBS) $(PROGRAMS) $(UNIT_TESTS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# make check: unit tests (plain, ASan/UBSan, Valgrind), the VM suite, e2e,
+# fuzz smoke runs; ends with "N passed, N failed".
+check: all
+	$(MAKE) SAN=1 userspace
+	tests/check
+
+check-unit: userspace
+	$(MAKE) SAN=1 userspace
+	tests/check --only unit
+
+check-vm: all
+	tests/check --only vm
+
+bench: all $(BENCHES)
+	tests/bench/run
+
+deps:
+	tools/install-deps
+
+demo: all
+	tools/demo
+
+install: all
+	install -d $(DESTDIR)/lib/modules/$(KVER)/extra/payterm
+	install -m 0644 kmod/*.ko $(DESTDIR)/lib/modules/$(KVER)/extra/payterm/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVDIR)
+	for p in $(PROGRAMS); do install -m 0755 $$p $(DESTDIR)$(BINDIR)/; done
+	install -m 0644 udev/*.rules $(DESTDIR)$(UDEVDIR)/
+	install -d $(DESTDIR)/usr/include/linux
+	install -m 0644 include/uapi/linux/payterm.h $(DESTDIR)/usr/include/linux/
+	install -d $(DESTDIR)$(DKMSDIR)
+	cp -r Kbuild dkms.conf include kmod $(DESTDIR)$(DKMSDIR)/
+	find $(DESTDIR)$(DKMSDIR) -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
+		-o -name '.*.cmd' | xargs -r rm -f
+
+checkpatch:
+	tools/checkpatch
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf build build-asan
