@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* paytermctl: command-line tool for payterm readers. */
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "paytermctl.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " COMMAND [ARGS]...\n"
+		"\n"
+		"  list [--json]                          list readers\n"
+		"  monitor DEVICE [--claim] [--count N] [--timeout S]\n"
+		"                                         print events as JSON lines\n"
+		"  virt [OPTIONS]                         virtual reader driven from stdin\n"
+		"  apdu DEVICE [--slot N] HEX...          send APDUs to a card\n"
+		"  help                                   this text\n"
+		"\n"
+		"DEVICE is /dev/paytermN, paytermN or N.  '" PROG " COMMAND --help' for\n"
+		"details.  Full PANs, tracks and PINs are never printed.\n"
+		"\n"
+		"Exit codes: 0 ok, 1 failure, 2 usage, 3 device removed,\n"
+		"            4 timeout (monitor --count), 5 reader claimed by another process\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "list", cmd_list },
+		{ "monitor", cmd_monitor },
+		{ "virt", cmd_virt },
+		{ "apdu", cmd_apdu },
+	};
+	size_t i;
+
+	/* no core dumps of a process that may hold card data */
+	prctl(PR_SET_DUMPABLE, 0);
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	msg("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

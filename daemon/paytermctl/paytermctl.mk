@@ -1,0 +1,18 @@
+# paytermctl: list / monitor / virt / apdu.
+PT_CTL_OBJS := $(addprefix $(B)/obj/daemon/paytermctl/,util.o swipe.o \
+	apdumap.o list.o monitor.o virt.o apdu.o)
+PT_CTL_LDLIBS = $(call pkg_libs,libudev jansson)
+
+$(B)/paytermctl: $(B)/obj/daemon/paytermctl/main.o $(PT_CTL_OBJS) \
+		$(B)/libpaytermcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PT_CTL_LDLIBS)
+
+PROGRAMS += $(B)/paytermctl
+
+$(B)/tests/unit/paytermctl: $(B)/obj/tests/unit/paytermctl/test_paytermctl.o \
+		$(PT_CTL_OBJS) $(B)/libpaytermcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PT_CTL_LDLIBS) $(call pkg_libs,check)
+
+UNIT_TESTS += $(B)/tests/unit/paytermctl
