@@ -14,6 +14,8 @@
 
 #include "paytermctl.h"
 
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
 struct reader {
 	char sysname[64];
 	char devnode[96];
@@ -260,12 +262,20 @@ int cmd_list(int argc, char **argv)
 	} else if (!n) {
 		msg("no payterm readers (is payterm.ko loaded?)");
 	} else {
-		printf("%-16s %-24s %-22s %-8s %-9s %s\n", "DEVICE", "NAME",
-		       "CAPABILITIES", "BUS", "VID:PID", "SLOTS");
+		int wd = 6, wn = 4, wc = 12, wb = 3;
+
+		for (i = 0; i < n; i++) {
+			wd = MAX(wd, (int)strlen(v[i].devnode));
+			wn = MAX(wn, (int)strlen(v[i].name));
+			wc = MAX(wc, (int)strlen(v[i].capabilities));
+			wb = MAX(wb, (int)strlen(v[i].bus));
+		}
+		printf("%-*s  %-*s  %-*s  %-*s  %-9s  %s\n", wd, "DEVICE", wn,
+		       "NAME", wc, "CAPABILITIES", wb, "BUS", "VID:PID", "SLOTS");
 		for (i = 0; i < n; i++)
-			printf("%-16s %-24s %-22s %-8s %4s:%-4s %s\n",
-			       v[i].devnode, v[i].name, v[i].capabilities,
-			       v[i].bus, v[i].vendor, v[i].product, v[i].slots);
+			printf("%-*s  %-*s  %-*s  %-*s  %4s:%-4s  %s\n", wd,
+			       v[i].devnode, wn, v[i].name, wc, v[i].capabilities,
+			       wb, v[i].bus, v[i].vendor, v[i].product, v[i].slots);
 		fflush(stdout);
 	}
 	free(v);

@@ -347,7 +347,7 @@ START_TEST(list_sysfs)
 		"\"product\":\"0011\",\"slots\":0}]\n");
 	ck_assert_int_eq(run_captured(cmd_list, 1, argv_text, out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "DEVICE"));
-	ck_assert_ptr_nonnull(strstr(out, "/dev/payterm2    virt"));
+	ck_assert_ptr_nonnull(strstr(out, "/dev/payterm2   virt "));
 	ck_assert_ptr_nonnull(strstr(out, "0801:0011"));
 	ck_assert_int_eq(run_captured(cmd_list, 2, argv_bad, out, sizeof(out)), EXIT_USAGE);
 
