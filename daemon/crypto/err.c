@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* payterm crypto: error strings, hex helpers, memory hygiene. */
+#include "pt_err.h"
+#include "pt_util.h"
+
+#include <openssl/crypto.h>
+
+const char *pt_strerror(int err)
+{
+	switch (err) {
+	case PT_OK: return "success";
+	case PT_ERR_INVALID_ARG: return "invalid argument";
+	case PT_ERR_HEX: return "malformed hex string (odd length or non-hex character)";
+	case PT_ERR_KEY_LENGTH: return "key length not valid for the algorithm";
+	case PT_ERR_KSN: return "malformed key serial number or initial key ID";
+	case PT_ERR_EXHAUSTED: return "DUKPT transaction counter exhausted";
+	case PT_ERR_COUNTER: return "DUKPT transaction counter not valid (zero or too many one bits)";
+	case PT_ERR_PIN: return "PIN must be 4 to 12 decimal digits";
+	case PT_ERR_PAN: return "PAN must be 8 to 19 decimal digits";
+	case PT_ERR_PINBLOCK: return "PIN block malformed (wrong key, PAN or format?)";
+	case PT_ERR_FORMAT: return "unsupported PIN block format";
+	case PT_ERR_MAC: return "MAC verification failed";
+	case PT_ERR_PADDING: return "invalid padding";
+	case PT_ERR_TR31_HEADER: return "malformed TR-31 key block header";
+	case PT_ERR_TR31_LENGTH: return "TR-31 key block length wrong";
+	case PT_ERR_TR31_VERSION: return "unsupported TR-31 key block version";
+	case PT_ERR_TR31_OPTBLOCK: return "malformed TR-31 optional block";
+	case PT_ERR_TR31_MAC: return "TR-31 key block MAC mismatch (wrong KBPK or tampered block)";
+	case PT_ERR_TR31_PAYLOAD: return "TR-31 decrypted key length invalid";
+	case PT_ERR_KEY_USAGE: return "key usage or mode of use does not permit this operation";
+	case PT_ERR_ALGORITHM: return "algorithm not supported or not allowed here";
+	case PT_ERR_CRYPTO: return "OpenSSL operation failed";
+	case PT_ERR_NOMEM: return "out of memory";
+	case PT_ERR_IO: return "I/O error";
+	case PT_ERR_STORE_FORMAT: return "key store file corrupt or of unknown format";
+	case PT_ERR_STORE_AUTH: return "key store does not authenticate (wrong KEK or tampered)";
+	case PT_ERR_STORE_PERM: return "key store file permissions unsafe (must be 0600, owned by us)";
+	case PT_ERR_STORE_EMPTY: return "key store holds no initial key";
+	case PT_ERR_STORE_EXISTS: return "key store already exists";
+	case PT_ERR_BUFFER: return "output buffer too small / input too long";
+	case PT_ERR_RANDOM: return "random number generator failed";
+	case PT_ERR_DATA_LENGTH: return "data length not allowed";
+	}
+	return "unknown error";
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int pt_hex_decode_n(const char *hex, size_t hexlen, uint8_t *out, size_t cap,
+		    size_t *outlen)
+{
+	size_t i;
+
+	if (!hex || (!out && hexlen))
+		return PT_ERR_INVALID_ARG;
+	if (hexlen % 2)
+		return PT_ERR_HEX;
+	for (i = 0; i < hexlen; i++)
+		if (hexval(hex[i]) < 0)
+			return PT_ERR_HEX;
+	if (hexlen / 2 > cap)
+		return PT_ERR_BUFFER;
+	for (i = 0; i < hexlen / 2; i++)
+		out[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	if (outlen)
+		*outlen = hexlen / 2;
+	return PT_OK;
+}
+
+int pt_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t n = 0;
+
+	if (!hex)
+		return PT_ERR_INVALID_ARG;
+	while (hex[n])
+		n++;
+	return pt_hex_decode_n(hex, n, out, cap, outlen);
+}
+
+void pt_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = 0;
+}
+
+void pt_cleanse(void *p, size_t len)
+{
+	if (p && len)
+		OPENSSL_cleanse(p, len);
+}
+
+int pt_memcmp_ct(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) != 0;
+}
