@@ -47,6 +47,7 @@ static volatile sig_atomic_t stop;
 struct virt {
 	int cfd;
 	uint8_t *rbuf, *sbuf;		/* PAYTERM_VIRT_MSG_MAX each */
+	struct payterm_swipe *swipe;	/* being built; locked */
 	struct apdu_map map;
 	uint32_t caps;
 	unsigned int slots;
@@ -344,7 +345,7 @@ static int set_track(struct payterm_track *t, const char *s, bool hex)
 
 static void do_swipe(struct virt *v, int argc, char **argv)
 {
-	struct payterm_swipe *sw = (void *)(v->sbuf + PAYTERM_VIRT_MSG_MAX / 2);
+	struct payterm_swipe *sw = v->swipe;
 	const char *tracks[PAYTERM_TRACKS] = { NULL }, *errs = NULL, *ksn = NULL;
 	bool hex = false;
 	size_t n;
@@ -840,7 +841,8 @@ int cmd_virt(int argc, char **argv)
 	v.rbuf = alloc_locked(PAYTERM_VIRT_MSG_MAX);
 	v.sbuf = alloc_locked(PAYTERM_VIRT_MSG_MAX);
 	v.line = alloc_locked(LINE_MAX_LEN);
-	if (!v.rbuf || !v.sbuf || !v.line) {
+	v.swipe = alloc_locked(sizeof(*v.swipe));
+	if (!v.rbuf || !v.sbuf || !v.line || !v.swipe) {
 		ret = report_errno("allocating buffers", "alloc", ENOMEM);
 		goto out;
 	}
@@ -868,6 +870,7 @@ out:
 	free_locked(v.rbuf, PAYTERM_VIRT_MSG_MAX);
 	free_locked(v.sbuf, PAYTERM_VIRT_MSG_MAX);
 	free_locked(v.line, LINE_MAX_LEN);
+	free_locked(v.swipe, sizeof(*v.swipe));
 	apdu_map_free(&v.map);
 	pt_wipe(v.keys, sizeof(v.keys));
 	return ret;
