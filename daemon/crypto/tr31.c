@@ -542,6 +542,18 @@ int pt_tr31_wrap_pad(const uint8_t *kbpk, size_t kbpklen,
 	if (in->nopt > PT_TR31_MAX_OPT)
 		return PT_ERR_TR31_OPTBLOCK;
 	alg = in->version == 'D' ? PT_ALG_AES : PT_ALG_TDES;
+	/* never export KC / KP blocks the importer would reject */
+	if ((in->algorithm == 'A' || in->algorithm == 'T') && pt_tr31_opt_get(in, "KC")) {
+		r = check_kcv_block(pt_tr31_opt_get(in, "KC"), key_alg(in->algorithm),
+				    in->key, in->keylen);
+		if (r)
+			return r;
+	}
+	if (pt_tr31_opt_get(in, "KP")) {
+		r = check_kcv_block(pt_tr31_opt_get(in, "KP"), alg, kbpk, kbpklen);
+		if (r)
+			return r;
+	}
 	bs = pt_block_size(alg);
 	maclen = version_maclen(in->version);
 	paylen = 2 + in->keylen + padlen;

@@ -162,12 +162,17 @@ START_TEST(kcv_blocks)
 	ck_assert_ok(pt_tr31_wrap(kbpk, 32, &k, blk, sizeof(blk)));
 	ck_assert_ok(pt_tr31_unwrap(kbpk, 32, blk, &out));
 	pt_tr31_clear(&out);
-	/* wrong KC in an authentic block */
+	/* a wrong KC is neither exported nor accepted in an authentic block */
 	pt_tr31_clear(&k);
 	set_key(&k, "D0000P0AE00E0000", 16);
 	ck_assert_ok(pt_tr31_opt_add(&k, "KC", "01000000"));
+	ck_assert_pt(pt_tr31_wrap(kbpk, 32, &k, blk, sizeof(blk)), PT_ERR_TR31_OPTBLOCK);
+	memcpy(k.opt[0].id, "ZZ", 2);
 	ck_assert_ok(pt_tr31_wrap(kbpk, 32, &k, blk, sizeof(blk)));
-	ck_assert_pt(pt_tr31_unwrap(kbpk, 32, blk, &out), PT_ERR_TR31_OPTBLOCK);
+	/* relabel ZZ as KC: MAC fails first, as it should */
+	blk[16] = 'K';
+	blk[17] = 'C';
+	ck_assert_pt(pt_tr31_unwrap(kbpk, 32, blk, &out), PT_ERR_TR31_MAC);
 	pt_tr31_clear(&k);
 }
 END_TEST
