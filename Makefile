@@ -56,7 +56,8 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(W),W=$(W)) modules
 
 # Userspace components add themselves to PROGRAMS / UNIT_TESTS / BENCHES.
-include $(sort $(wildcard daemon/*/*.mk server/*.mk server/*/*.mk tests/*/*.mk))
+include $(sort $(wildcard daemon/*/*.mk server/*.mk server/*/*.mk tests/*/*.mk \
+	tests/*/*/*.mk))
 
 userspace: $(LIBS) $(PROGRAMS) $(UNIT_TESTS)
 
@@ -68,7 +69,8 @@ $(B)/obj/%.o: %.c
 
 # make check: unit tests (plain, ASan/UBSan, Valgrind), the VM suite, e2e,
 # fuzz smoke runs; ends with "N passed, N failed".
-check: all
+check: deps
+	$(MAKE) all
 	$(MAKE) SAN=1 userspace
 	tests/check
 
@@ -85,7 +87,8 @@ bench: all $(BENCHES)
 deps:
 	tools/install-deps
 
-demo: all
+demo: deps
+	$(MAKE) all
 	tools/demo
 
 install: all
@@ -93,13 +96,14 @@ install: all
 	install -m 0644 kmod/*.ko $(DESTDIR)/lib/modules/$(KVER)/extra/payterm/
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVDIR)
 	for p in $(PROGRAMS); do install -m 0755 $$p $(DESTDIR)$(BINDIR)/; done
-	install -m 0644 udev/*.rules $(DESTDIR)$(UDEVDIR)/
+	for r in udev/*.rules; do [ ! -f $$r ] || install -m 0644 $$r $(DESTDIR)$(UDEVDIR)/; done
 	install -d $(DESTDIR)/usr/include/linux
 	install -m 0644 include/uapi/linux/payterm.h $(DESTDIR)/usr/include/linux/
 	install -d $(DESTDIR)$(DKMSDIR)
-	cp -r Kbuild dkms.conf include kmod $(DESTDIR)$(DKMSDIR)/
-	find $(DESTDIR)$(DKMSDIR) -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
-		-o -name '.*.cmd' | xargs -r rm -f
+	cp -r Kbuild include kmod $(DESTDIR)$(DKMSDIR)/
+	tools/gen-dkms-conf $(VERSION) > $(DESTDIR)$(DKMSDIR)/dkms.conf
+	find $(DESTDIR)$(DKMSDIR) -type f ! -name '*.[ch]' ! -name Kbuild \
+		! -name dkms.conf -delete
 
 checkpatch:
 	tools/checkpatch
@@ -107,3 +111,6 @@ checkpatch:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build build-asan
+
+print-%:
+	@echo '$($*)'

@@ -279,6 +279,6 @@ struct payterm_virt_pin_session {
 
 #define PAYTERM_VIRT_MSG_MAX	(sizeof(struct payterm_virt_hdr) + \
 				 sizeof(struct payterm_virt_apdu) + \
-				 PAYTERM_RAPDU_MAX)
+				 PAYTERM_APDU_MAX)
 
 #endif /* _UAPI_LINUX_PAYTERM_H */

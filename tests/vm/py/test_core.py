@@ -318,6 +318,9 @@ def echo_card(capdu):
         return -errno.EIO, b''
     if capdu[:2] == b'\x00\xff':
         return None                                    # mute
+    if capdu[:2] == b'\x00\xcc':                         # extended APDU
+        assert len(capdu) == 65544
+        return 0, bytes([0x5a]) * 65536 + b'\x90\x00'
     if capdu[:2] == b'\x00\xdd':
         time.sleep(1.0)
         return 0, b'\x90\x00'
@@ -344,6 +347,9 @@ def test_card_power_and_apdus():
         expect_errno(errno.EMSGSIZE, a.transmit, b'\x00\xb2\x01\x0c\x00',
                      rsize=100)
         expect_errno(errno.EIO, a.transmit, b'\x00\xee\x00\x00')
+        big = b'\x00\xcc\x00\x00\x00\xff\xff' + b'\xa5' * 65535 + b'\x00\x00'
+        r = a.transmit(big, rsize=65538)
+        assert len(r) == 65538 and r[-2:] == b'\x90\x00' and r[0] == 0x5a
         t0 = time.monotonic()
         expect_errno(errno.ETIMEDOUT, a.transmit, b'\x00\xff\x00\x00')
         assert time.monotonic() - t0 < 3
