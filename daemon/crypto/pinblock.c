@@ -72,10 +72,13 @@ int pt_pin_field(int format, const char *pin, const uint8_t *rnd,
 	if (ret)
 		return ret;
 	n = strlen(pin);
+	memset(r, 0, sizeof(r));
 	if (rnd) {
 		memcpy(r, rnd, format == 4 ? 8 : blen);
-	} else if ((ret = pt_random(r, sizeof(r))) != PT_OK) {
-		return ret;
+	} else if (format == 1 || format == 3 || format == 4) {
+		ret = pt_random(r, sizeof(r));
+		if (ret)
+			return ret;
 	}
 	memset(field, 0, blen);
 	put_nibble(field, 0, (unsigned)format);

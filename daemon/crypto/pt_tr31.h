@@ -45,7 +45,8 @@ struct pt_tr31_key {
 int pt_tr31_parse(const char *block, size_t len, struct pt_tr31_key *out,
 		  size_t *hdrlen);
 /* Verify and decrypt; kbpk: TDES 16/24 bytes (A, B, C), AES 16/24/32
- * bytes (D).  On error *out is cleared. */
+ * bytes (D).  *out is overwritten (pt_tr31_clear() a previous result
+ * first); on error it is left cleared. */
 int pt_tr31_unwrap(const uint8_t *kbpk, size_t kbpklen, const char *block,
 		   struct pt_tr31_key *out);
 /* Build a version B or D block from in's header fields, optional blocks
