@@ -145,6 +145,7 @@ static int virt_transmit(struct payterm_reader *reader, u8 slot,
 		.length = capdu_len,
 		.slot = slot,
 	};
+	unsigned long timeout;
 	long left;
 	int ret;
 
@@ -177,8 +178,9 @@ static int virt_transmit(struct payterm_reader *reader, u8 slot,
 		return ret;
 	}
 
+	timeout = msecs_to_jiffies(READ_ONCE(apdu_timeout_ms));
 	left = wait_for_completion_interruptible_timeout(&vd->apdu_done,
-			msecs_to_jiffies(READ_ONCE(apdu_timeout_ms)));
+							 timeout);
 
 	mutex_lock(&vd->lock);
 	if (left > 0 || !vd->apdu_pending) {
