@@ -38,7 +38,7 @@ endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(WARNFLAGS) $(CFLAGS)
 # Every userspace library we build against; fragments pick libs by name:
 # $(call pkg_libs,openssl libsystemd).
-PKG_ALL := openssl libsystemd libudev check jansson libcurl
+PKG_ALL := openssl libsystemd libudev check jansson libcurl libevent libevent_openssl sqlite3 libpq
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKG_ALL) 2>/dev/null)
 pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
 LDFLAGS += -pie -Wl,-z,relro,-z,now
