@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -282,6 +283,8 @@ static int ks_alloc(const char *path, const uint8_t kek[PT_KEK_LEN],
 	ks = calloc(1, sizeof(*ks));
 	if (!ks)
 		return PT_ERR_NOMEM;
+	/* keep the KEK and future keys out of swap (best effort) */
+	(void)mlock(ks, sizeof(*ks));
 	ks->lockfd = -1;
 	ks->path = strdup(path);
 	ks->tmp = strcat_dup(path, ".tmp");
@@ -322,6 +325,7 @@ void pt_ks_close(struct pt_keystore *ks)
 	free(ks->tmp);
 	free(ks->dir);
 	pt_cleanse(ks, sizeof(*ks));
+	(void)munlock(ks, sizeof(*ks));
 	free(ks);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define MAX_OPTS 32
 #define MAX_OUT 48
@@ -666,6 +667,9 @@ int main(int argc, char **argv)
 {
 	const char *cmd = NULL, *sub = NULL;
 	int i;
+
+	/* no core dumps / ptrace by other users of a process holding keys */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i];
