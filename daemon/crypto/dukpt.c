@@ -221,8 +221,9 @@ int pt_dukpt_aes_working_key(const uint8_t *txn, size_t txnlen,
 		return PT_ERR_KEY_LENGTH;
 	if (!wlen)
 		return PT_ERR_ALGORITHM;
-	/* X9.24-3: a working key may not be stronger than its derivation key */
-	if (wlen > txnlen)
+	/* X9.24-3 6.1.3: a working key may not be stronger than its
+	 * derivation key (2TDEA ~80, 3TDEA 112 bits: fine under AES-128) */
+	if (pt_key_type_is_aes(type) && wlen > txnlen)
 		return PT_ERR_KEY_LENGTH;
 	if (!pt_dukpt_aes_counter_valid(be32(ksn + 8)))
 		return PT_ERR_COUNTER;

@@ -648,7 +648,7 @@ static int cmd_store(const char *sub)
 
 		if (d->kind == PT_DUKPT_TDES && type != PT_KT_TDES2)
 			die("--key-type (TDES DUKPT keys are tdes2)", PT_ERR_ALGORITHM);
-		if (d->kind == PT_DUKPT_AES &&
+		if (d->kind == PT_DUKPT_AES && pt_key_type_is_aes(type) &&
 		    pt_key_type_len(type) > pt_dukpt_dev_key_len(d))
 			die("--key-type", PT_ERR_KEY_LENGTH);
 		r = pt_ks_next(ks, ksn, &ksnlen, txn, &txnlen);

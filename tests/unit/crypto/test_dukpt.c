@@ -232,6 +232,13 @@ START_TEST(aes256_device_matches_host)
 }
 END_TEST
 
+START_TEST(aes192_device_matches_host)
+{
+	trand_seed(192);
+	dev_vs_host(PT_DUKPT_AES, 24, iters(10, 5), iters(64, 4));
+}
+END_TEST
+
 START_TEST(tdes_device_matches_host)
 {
 	trand_seed(2009);
@@ -254,7 +261,8 @@ START_TEST(aes_working_key_types)
 		for (size_t t = 0; t < 5; t++) {
 			size_t wl = pt_key_type_len(types[t]);
 
-			if (wl > blen) {
+			/* strength rule: AES-192/256 not from AES-128; 3TDEA is fine */
+			if (pt_key_type_is_aes(types[t]) && wl > blen) {
 				ck_assert_pt(pt_dukpt_aes_working_key(txn, blen, ksn,
 					PT_DUKPT_PIN, types[t], w), PT_ERR_KEY_LENGTH);
 				continue;
@@ -466,6 +474,7 @@ int main(void)
 	tcase_add_test(p, aes_device_exhaustion);
 	tcase_add_test(p, aes128_device_matches_host);
 	tcase_add_test(p, aes256_device_matches_host);
+	tcase_add_test(p, aes192_device_matches_host);
 	tcase_add_test(p, tdes_device_matches_host);
 	tcase_add_test(p, aes_working_key_types);
 	tcase_add_test(p, tdes_variants_distinct);
