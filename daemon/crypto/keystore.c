@@ -203,7 +203,7 @@ static int store_write(struct pt_keystore *ks, const struct pt_dukpt_dev *d,
 		       uint64_t gen)
 {
 	uint8_t file[FILE_LEN];
-	int fd, r, e;
+	int fd, r;
 
 	r = seal(ks->kek, gen, d, file);
 	if (r)
@@ -226,7 +226,6 @@ static int store_write(struct pt_keystore *ks, const struct pt_dukpt_dev *d,
 		r = fault(PT_KS_FP_WRITTEN);
 	if (!r && fsync(fd))
 		r = PT_ERR_IO;
-	e = errno;
 	if (close(fd) && !r)
 		r = PT_ERR_IO;
 	if (!r)
@@ -234,17 +233,19 @@ static int store_write(struct pt_keystore *ks, const struct pt_dukpt_dev *d,
 	if (!r && rename(ks->tmp, ks->path))
 		r = PT_ERR_IO;
 	if (r) {
-		e = errno;
-		unlink(ks->tmp);
+		int e = errno;
+
+		unlink(ks->tmp);	/* the old store stays in place */
 		errno = e;
 		return r;
 	}
+	/* from here on the new state is the store's (once the directory
+	 * entry reaches the disk) */
 	r = fault(PT_KS_FP_RENAMED);
 	if (!r)
 		r = fsync_dir(ks->dir);
 	if (!r)
 		r = fault(PT_KS_FP_COMMITTED);
-	(void)e;
 	return r;
 }
 

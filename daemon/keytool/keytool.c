@@ -340,8 +340,9 @@ static int cmd_pinblock(const char *sub)
 		r = pt_pinblock_encode((int)fmt, p, pan, rnd, blk, &len);
 		if (r)
 			die("pinblock encode", r);
-		if (fmt != 4)
-			out_hex("pin_block", blk, len);
+		/* format 4: the clear block is the PIN field (the PAN enters
+		 * during encryption) */
+		out_hex("pin_block", blk, len);
 		r = pt_pin_field((int)fmt, p, rnd, field);
 		if (!r && rnd == NULL && fmt != 4) {
 			/* random fill: report the field that matches pin_block */
