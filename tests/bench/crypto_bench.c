@@ -116,8 +116,8 @@ int main(void)
 	RAND_bytes(ik, sizeof(ik));
 	RAND_bytes(key, sizeof(key));
 	memset(buf, 0x5A, sizeof(buf));
-	printf("libpaytermcrypto benchmark (%.1f s per figure; floor = same cipher work "
-	       "with bare OpenSSL EVP)\n", secs_per_test);
+	printf("libpaytermcrypto benchmark (best of 3 runs of %.2f s; floor = same cipher "
+	       "work with bare OpenSSL EVP; ratio = library / floor)\n", secs_per_test);
 
 	/* ---- device side: next transaction key ---- */
 	{
