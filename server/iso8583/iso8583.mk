@@ -1,0 +1,18 @@
+# ISO 8583 codec (issue 6, docs/protocol.md "ISO 8583 profile"):
+# libpaytermiso8583.a, used by payterm-bank and payterm-server.
+# Users add -Iserver/iso8583 and link $(PT_ISO8583_LIB).
+PT_ISO8583_LIB := $(B)/libpaytermiso8583.a
+LIBS += $(PT_ISO8583_LIB)
+
+$(PT_ISO8583_LIB): $(B)/obj/server/iso8583/iso8583.o
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/obj/tests/unit/iso8583/%.o: BASE_CFLAGS += -Iserver/iso8583
+
+UNIT_TESTS += $(B)/tests/unit/iso8583
+$(B)/tests/unit/iso8583: $(B)/obj/tests/unit/iso8583/test_iso8583.o \
+		$(PT_ISO8583_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,check)
