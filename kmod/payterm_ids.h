@@ -34,7 +34,7 @@ static inline int payterm_parse_ids(const char *list, struct payterm_usb_id *ids
 	if (!copy)
 		return -ENOMEM;
 	cur = copy;
-	while ((tok = strsep(&cur, ", \n")) != NULL) {
+	while ((tok = strsep(&cur, ",\n ")) != NULL) {
 		char *colon;
 		u16 v, p;
 

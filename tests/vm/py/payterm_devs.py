@@ -258,6 +258,20 @@ class UInput:
         assert wait_until(lambda: os.path.exists(path)), path
         return path
 
+    def payterm_nodes(self):
+        out = []
+        for root, dirs, _ in os.walk(self.sysfs):
+            out += ['/dev/' + d for d in dirs
+                    if d.startswith('payterm') and d != 'payterm']
+        return sorted(out)
+
+    def payterm_node(self, timeout=5.0):
+        assert wait_until(self.payterm_nodes, timeout), \
+            'no payterm device for ' + self.name
+        path = self.payterm_nodes()[0]
+        assert wait_until(lambda: os.path.exists(path)), path
+        return path
+
     def emit(self, typ, code, value):
         os.write(self.fd, _INPUT_EVENT.pack(0, 0, typ, code, value))
 
