@@ -140,6 +140,16 @@ int pt_dukpt_aes_counter_valid(uint32_t counter)
 	return counter != 0 && pt_popcount32(counter) <= PT_DUKPT_AES_MAX_ONES;
 }
 
+/*
+ * The weight rule limits which counters a device uses; the derivation
+ * itself is defined for every non-zero counter, and the host derives
+ * whatever KSN it is given (published vectors include such counters).
+ */
+static int aes_counter_derivable(uint32_t counter)
+{
+	return counter != 0;
+}
+
 int pt_dukpt_aes_initial_key(const uint8_t *bdk, size_t bdklen,
 			     const uint8_t ikid[8], uint8_t *ik)
 {
@@ -163,7 +173,7 @@ int pt_dukpt_aes_txn_key(const uint8_t *ik, size_t iklen,
 	if (!aes_dk_len_ok(iklen))
 		return PT_ERR_KEY_LENGTH;
 	counter = be32(ksn + 8);
-	if (!pt_dukpt_aes_counter_valid(counter))
+	if (!aes_counter_derivable(counter))
 		return PT_ERR_COUNTER;
 	memcpy(key, ik, iklen);
 	for (bit = 0x80000000u; bit; bit >>= 1) {
@@ -189,7 +199,7 @@ int pt_dukpt_aes_host_txn_key(const uint8_t *bdk, size_t bdklen,
 
 	if (!ksn)
 		return PT_ERR_INVALID_ARG;
-	if (!pt_dukpt_aes_counter_valid(be32(ksn + 8)))
+	if (!aes_counter_derivable(be32(ksn + 8)))
 		return PT_ERR_COUNTER;
 	r = pt_dukpt_aes_initial_key(bdk, bdklen, ksn, ik);
 	if (!r)
@@ -225,7 +235,7 @@ int pt_dukpt_aes_working_key(const uint8_t *txn, size_t txnlen,
 	 * derivation key (2TDEA ~80, 3TDEA 112 bits: fine under AES-128) */
 	if (pt_key_type_is_aes(type) && wlen > txnlen)
 		return PT_ERR_KEY_LENGTH;
-	if (!pt_dukpt_aes_counter_valid(be32(ksn + 8)))
+	if (!aes_counter_derivable(be32(ksn + 8)))
 		return PT_ERR_COUNTER;
 	return aes_derive(txn, txnlen, (uint16_t)usage, type, ksn,
 			  be32(ksn + 8), 0, out);
@@ -244,6 +254,12 @@ int pt_dukpt_tdes_counter_valid(uint32_t counter)
 {
 	return counter != 0 && counter <= PT_DUKPT_TDES_COUNTER_MASK &&
 	       pt_popcount32(counter) <= PT_DUKPT_TDES_MAX_ONES;
+}
+
+/* As for AES: the host derives any non-zero 21-bit counter. */
+static int tdes_counter_derivable(uint32_t counter)
+{
+	return counter != 0 && counter <= PT_DUKPT_TDES_COUNTER_MASK;
 }
 
 int pt_dukpt_tdes_ipek(const uint8_t bdk[16], const uint8_t ksn[10],
@@ -322,7 +338,7 @@ int pt_dukpt_tdes_txn_key(const uint8_t ipek[16], const uint8_t ksn[10],
 	if (!ipek || !ksn || !txn)
 		return PT_ERR_INVALID_ARG;
 	counter = tdes_counter(ksn);
-	if (!pt_dukpt_tdes_counter_valid(counter))
+	if (!tdes_counter_derivable(counter))
 		return PT_ERR_COUNTER;
 	memcpy(key, ipek, 16);
 	for (bit = 0x100000u; bit; bit >>= 1) {
@@ -348,7 +364,7 @@ int pt_dukpt_tdes_host_txn_key(const uint8_t bdk[16], const uint8_t ksn[10],
 
 	if (!ksn)
 		return PT_ERR_INVALID_ARG;
-	if (!pt_dukpt_tdes_counter_valid(tdes_counter(ksn)))
+	if (!tdes_counter_derivable(tdes_counter(ksn)))
 		return PT_ERR_COUNTER;
 	r = pt_dukpt_tdes_ipek(bdk, ksn, ipek);
 	if (!r)
