@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * payterm-server: process-wide state and the per-worker context.
+ * A worker is one thread with its own event loop, its own HTTP servers on
+ * the shared listening sockets, its own database connection and its own
+ * persistent TCP connection to the bank.  The outbox thread delivers
+ * webhooks, e-mail and SMS and expires orders.
+ */
+#ifndef PS_SERVER_H
+#define PS_SERVER_H
+
+#include "config.h"
+#include "db.h"
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+
+struct ps_bank;
+
+struct ps_srv {
+	struct ps_config *cfg;
+	EVP_PKEY *jws_key;
+	SSL_CTX *merchant_ctx, *terminal_ctx;
+	int merchant_fd, terminal_fd;
+	volatile int stopping;
+};
+
+struct ps_waiter;
+
+struct ps_worker {
+	int id;
+	struct ps_srv *srv;
+	struct event_base *base;
+	struct evhttp *http_merchant, *http_terminal;
+	struct ps_db *db;
+	struct ps_bank *bank;
+	struct ps_waiter *waiters;	/* long-polling terminals */
+	struct event *tick;		/* reversals, stale payments */
+	pthread_t thread;
+};
+
+extern struct ps_srv ps_srv;
+
+/* tls.c */
+SSL_CTX *ps_tls_server_ctx(const struct ps_config *c, int client_auth);
+/* Terminal behind this request's client certificate, NULL if none fits. */
+const struct ps_terminal *ps_tls_terminal(struct evhttp_request *req);
+
+/* http.c */
+int ps_http_setup(struct ps_worker *w);
+void ps_reply_json(struct evhttp_request *req, int status, json_t *body);
+void ps_reply_raw(struct evhttp_request *req, int status, const char *body);
+void ps_reply_error(struct evhttp_request *req, int status, const char *code,
+		    const char *message);
+/* Body as a NUL-terminated malloc'ed string (max 64 KiB), NULL if larger. */
+char *ps_body(struct evhttp_request *req, size_t *len);
+/* Error JSON text for storing in idempotency records. */
+char *ps_error_text(const char *code, const char *message);
+
+/* api_merchant.c */
+void ps_api_merchant(struct evhttp_request *req, void *arg);
+/* api_terminal.c */
+void ps_api_terminal(struct evhttp_request *req, void *arg);
+void ps_longpoll_kick(struct ps_worker *w);
+void ps_longpoll_free_all(struct ps_worker *w);
+/* api_submit.c */
+void ps_api_submit(struct ps_worker *w, struct evhttp_request *req,
+		   const struct ps_terminal *t);
+void ps_api_reverse(struct ps_worker *w, struct evhttp_request *req,
+		    const struct ps_terminal *t, const char *payment_id);
+
+/* order.c: public JSON view of an order row */
+json_t *ps_order_view(const json_t *row);
+/* Queue a webhook for this order (inside the caller's transaction). */
+int ps_order_event(struct ps_db *db, const json_t *order_row, const char *type,
+		   int64_t now);
+
+/* payflow.c: periodic work of a worker */
+void ps_worker_tick(evutil_socket_t fd, short ev, void *arg);
+
+/* outbox.c */
+int ps_outbox_start(struct ps_srv *s, pthread_t *th);
+
+#endif
