@@ -97,6 +97,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVDIR)
 	for p in $(PROGRAMS); do install -m 0755 $$p $(DESTDIR)$(BINDIR)/; done
 	for r in udev/*.rules; do [ ! -f $$r ] || install -m 0644 $$r $(DESTDIR)$(UDEVDIR)/; done
+	[ ! -f udev/payterm-claim ] || install -m 0755 udev/payterm-claim $(DESTDIR)$(UDEVDIR)/../
 	install -d $(DESTDIR)/usr/include/linux
 	install -m 0644 include/uapi/linux/payterm.h $(DESTDIR)/usr/include/linux/
 	install -d $(DESTDIR)$(DKMSDIR)
