@@ -526,6 +526,48 @@ static int bench(struct topts *o, int conns, int total)
 	return errors ? 1 : 0;
 }
 
+/* Print every field of a dumped frame as JSON (binary fields in hex). */
+static int decode_file(const char *path)
+{
+	static struct iso8583_msg d;
+	uint8_t buf[ISO8583_MAX_MSG + 2];
+	size_t len;
+	FILE *f = fopen(path, "rb");
+	int rc;
+
+	if (!f)
+		die("cannot open the dump");
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (len < 2 || (size_t)(buf[0] << 8 | buf[1]) != len - 2)
+		die("dump: bad length prefix");
+	rc = iso8583_unpack(&d, buf + 2, len - 2, NULL);
+	if (rc)
+		die(iso8583_strerror(rc));
+	printf("{\"0\":\"%s\"", d.mti);
+	for (int i = 2; i <= ISO8583_MAX_FIELD; i++) {
+		const struct iso8583_field_def *def = iso8583_field(i);
+		const uint8_t *p;
+		size_t l;
+
+		if (!iso8583_has(&d, i))
+			continue;
+		p = iso8583_get(&d, i, &l);
+		printf(",\"%d\":\"", i);
+		for (size_t j = 0; j < l; j++) {
+			if (def->type == ISO_T_B)
+				printf("%02x", p[j]);
+			else if (p[j] == '"' || p[j] == '\\')
+				printf("\\%c", p[j]);
+			else
+				putchar(p[j]);
+		}
+		putchar('"');
+	}
+	printf("}\n");
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -539,6 +581,7 @@ static void usage(void)
 		"  echo     [--dump PREFIX]\n"
 		"  raw      --hex HEX     send HEX as one frame (or --frame-len N)\n"
 		"  bench    [--conns N] [--total M] (txn options)\n"
+		"  decode   --file DUMP   print the fields of a dumped frame as JSON\n"
 		"Prints one JSON line per answer; \"closed\" when the bank hung up.\n");
 	exit(2);
 }
@@ -558,12 +601,13 @@ int main(int argc, char **argv)
 		{ "dump", 1, NULL, 'd' }, { "hex", 1, NULL, 'x' },
 		{ "frame-len", 1, NULL, 'F' }, { "conns", 1, NULL, 'N' },
 		{ "total", 1, NULL, 't' }, { "tid", 1, NULL, 'i' },
-		{ "mid", 1, NULL, 'm' }, { 0 },
+		{ "mid", 1, NULL, 'm' }, { "file", 1, NULL, 'D' }, { 0 },
 	};
 	struct topts o = { .amount = 1000, .currency = "978", .entry = "swipe",
 			   .scheme = BANK_KM_AES, .stan = -1, .tid = "TERM0001",
 			   .mid = "MERCHANT000001", .counter = -1 };
 	const char *config = NULL, *cardsf = NULL, *hex = NULL, *cmd;
+	const char *file = NULL;
 	int opt, conns = 4, total = 1000, frame_len = -1;
 	const char *err = "";
 	json_error_t je;
@@ -600,12 +644,20 @@ int main(int argc, char **argv)
 		case 't': total = atoi(optarg); break;
 		case 'i': o.tid = optarg; break;
 		case 'm': o.mid = optarg; break;
+		case 'D': file = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc - 1 || !config)
+	if (optind != argc - 1)
 		usage();
 	cmd = argv[optind];
+	if (!strcmp(cmd, "decode")) {
+		if (!file)
+			usage();
+		return decode_file(file);
+	}
+	if (!config)
+		usage();
 	if (bank_cfg_load(&cfg, config, &err))
 		die(err);
 	if (cardsf) {
