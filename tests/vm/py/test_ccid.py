@@ -1,0 +1,405 @@
+#!/usr/bin/python3
+"""VM test of payterm_ccid.ko with QEMU's usb-ccid + ccid-card-passthru and
+the VSCARD fake of tests/fakes/vscard_fake.py (started by tests/vm/t-ccid on
+the host).  The fake is steered through the card with 80 F0 hook commands.
+"""
+import errno
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, 'tests', 'fakes'))
+
+from payterm_uapi import (CAP_ICC, CAP_PICC, EVF_CONTACTLESS, Reader,  # noqa: E402
+                          TestRunner, expect_errno, wait_until)
+import emv_card  # noqa: E402
+
+CARDS, CARDS_PATH = emv_card.load_cards()
+CARD = os.environ.get('PAYTERM_CCID_CARD', 'visa-contact')
+CL_CARD = 'visa-contactless'
+KO = os.path.join(REPO, 'kmod', 'payterm_ccid.ko')
+CTL = os.path.join(REPO, 'build', 'paytermctl')
+T = TestRunner()
+
+# terminal data for PDOL / CDOL1
+AMOUNT = bytes.fromhex('000000001234')
+OTHER = bytes.fromhex('000000000000')
+COUNTRY = bytes.fromhex('0840')
+TVR = bytes.fromhex('0000000000')
+CURRENCY = bytes.fromhex('0978')
+DATE = bytes.fromhex('251125')
+TTYPE = b'\x00'
+UN = bytes.fromhex('CAFEBABE')
+PDOL_DATA = AMOUNT + COUNTRY + TVR + CURRENCY + DATE + TTYPE + UN
+CDOL1_DATA = AMOUNT + OTHER + COUNTRY + TVR + CURRENCY + DATE + TTYPE + UN
+
+
+def find_ccid(timeout=10.0):
+    found = []
+
+    def look():
+        found.clear()
+        base = '/sys/class/payterm'
+        for n in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+            try:
+                with open(os.path.join(base, n, 'vendor')) as f:
+                    v = f.read().strip()
+                with open(os.path.join(base, n, 'product')) as f:
+                    p = f.read().strip()
+            except OSError:
+                continue
+            if (v, p) == ('08e6', '4433') and os.path.exists('/dev/' + n):
+                found.append('/dev/' + n)
+        return bool(found)
+    assert wait_until(look, timeout), 'no CCID payterm reader'
+    return found[0]
+
+
+def sw(resp):
+    return resp[-2:].hex().upper()
+
+
+def apdu(*parts):
+    return b''.join(bytes.fromhex(p) if isinstance(p, str) else p
+                    for p in parts)
+
+
+def select(aid):
+    return apdu('00A40400', bytes([len(aid)]), aid, '00')
+
+
+def gpo(data):
+    return apdu('80A80000', bytes([len(data) + 2]), '83', bytes([len(data)]),
+                data, '00')
+
+
+def gen_ac(p1, data):
+    return apdu('80AE', bytes([p1]), '00', bytes([len(data)]), data, '00')
+
+
+def hook(r, text):
+    resp = r.transmit(apdu('80F00000', bytes([len(text)]), text.encode()))
+    assert sw(resp) == '9000', resp.hex()
+
+
+def card_events(r, n, timeout=6.0):
+    """The next n card insert/remove/tap events (others are skipped)."""
+    out = []
+    deadline = time.monotonic() + timeout
+    while len(out) < n and time.monotonic() < deadline:
+        for e in r.read_events(timeout=max(0.05, deadline - time.monotonic()),
+                               want=1):
+            if e.name in ('CARD_INSERTED', 'CARD_REMOVED', 'CARD_TAPPED'):
+                out.append(e)
+    return out
+
+
+OPEN = []
+
+
+def claimed_powered(path=None):
+    while OPEN:                 # a failed case may have left one open
+        OPEN.pop().close()
+    r = Reader(path or find_ccid())
+    OPEN.append(r)
+    r.claim()
+    atr = r.power_on()
+    return r, atr
+
+
+def check_ac(card, resp, aid_format, atc_expected=None):
+    t = emv_card.parse_tlv(resp[:-2])
+    if aid_format == 1:
+        v = t['80']
+        cid, atc, ac, iad = v[0], int.from_bytes(v[1:3], 'big'), v[3:11], v[11:]
+    else:
+        cid, atc = t['9F27'][0], int.from_bytes(t['9F36'], 'big')
+        ac, iad = t['9F26'], t['9F10']
+    assert cid == 0x80, 'CID %02x' % cid
+    if atc_expected is not None:
+        assert atc == atc_expected, (atc, atc_expected)
+    want = emv_card.compute_ac(card, CDOL1_DATA, emv_card.EmvCard.AIP, atc,
+                               iad)
+    assert ac == want, 'ARQC %s, bank side computes %s' % (ac.hex(), want.hex())
+    return atc
+
+
+@T.case
+def test_probe():
+    path = find_ccid()
+    r = Reader(path)
+    info = r.info()
+    r.close()
+    assert info['caps'] == CAP_ICC, info
+    assert info['bus'] == 0x03 and info['slots'] == 1, info
+    assert info['vendor'] == 0x08e6 and info['product'] == 0x4433, info
+    with open('/sys/class/payterm/%s/capabilities' % os.path.basename(path)) as f:
+        assert f.read().strip() == 'icc'
+
+
+@T.case
+def test_power_on_atr():
+    r, atr = claimed_powered()
+    assert atr == bytes.fromhex(CARDS[CARD]['atr']), atr.hex()
+    r.power_off()
+    expect_errno(errno.EPROTO, r.transmit, select(emv_card.PPSE))
+    atr2 = r.power_on()
+    assert atr2 == atr
+    r.close()
+
+
+@T.case
+def test_emv_sequence_paytermctl():
+    """SELECT PPSE -> SELECT AID -> GPO -> READ RECORD -> GENERATE AC
+    through paytermctl apdu; the ARQC verifies with the card's key."""
+    card = CARDS[CARD]
+    aid = bytes.fromhex(card['aids'][0]['aid'])
+    cmds = [select(emv_card.PPSE), select(aid), gpo(PDOL_DATA),
+            apdu('00B2010C00'), apdu('00B2020C00'), gen_ac(0x80, CDOL1_DATA)]
+    p = subprocess.run([CTL, 'apdu', find_ccid()] + [c.hex() for c in cmds],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    resps = [bytes.fromhex(line[2:].replace(' ', ''))
+             for line in p.stdout.splitlines() if line.startswith('< ')]
+    assert len(resps) == len(cmds), p.stdout
+    for c, r in zip(cmds, resps):
+        assert sw(r) == '9000', (c.hex(), r.hex())
+    ppse, fci, gpo_r, rec1, rec2, ac = resps
+    # PPSE: both applications, by priority
+    entries = []
+    body = emv_card.parse_tlv(ppse[:-2])['BF0C']
+    i = 0
+    while i < len(body):
+        assert body[i] == 0x61
+        n = body[i + 1]
+        e = emv_card.parse_tlv(body[i + 2:i + 2 + n])
+        entries.append((e['87'][0], e['4F'].hex().upper()))
+        i += 2 + n
+    assert sorted(entries)[0][1] == card['aids'][0]['aid'], entries
+    assert len(entries) == 2
+    # FCI with PDOL
+    t = emv_card.parse_tlv(fci[:-2])
+    assert t['84'] == aid and t['9F38'] == emv_card.PDOL
+    assert emv_card.dol_length(t['9F38']) == len(PDOL_DATA)
+    # GPO format 2: AIP, AFL = SFI 1 records 1-2
+    t = emv_card.parse_tlv(gpo_r[:-2])
+    assert gpo_r[0] == 0x77 and t['94'] == bytes.fromhex('08010200'), t
+    # records: track 2 equivalent, PAN, expiry, CDOL1
+    t1, t2 = emv_card.parse_tlv(rec1[:-2]), emv_card.parse_tlv(rec2[:-2])
+    assert t1['57'].hex().upper().startswith(card['pan'] + 'D' +
+                                             card['expiry'][:4])
+    assert t2['5A'].hex().upper().rstrip('F') == card['pan']
+    assert t2['5F24'].hex() == card['expiry']
+    assert t2['8C'] == emv_card.CDOL1
+    assert emv_card.dol_length(t2['8C']) == len(CDOL1_DATA)
+    check_ac(card, ac, 2)
+
+
+@T.case
+def test_pse_second_aid_gpo_format1():
+    card = CARDS[CARD]
+    r, _ = claimed_powered()
+    resp = r.transmit(select(emv_card.PSE))
+    assert sw(resp) == '9000' and emv_card.parse_tlv(resp[:-2])['88'] == b'\x01'
+    rec = r.transmit(apdu('00B2010C00'))
+    assert sw(rec) == '9000' and rec[0] == 0x70, rec.hex()
+    aid2 = bytes.fromhex(card['aids'][1]['aid'])
+    assert sw(r.transmit(select(aid2))) == '9000'
+    g = r.transmit(gpo(PDOL_DATA))
+    assert g[0] == 0x80 and g[2:4] == emv_card.EmvCard.AIP, g.hex()
+    assert g[4:-2] == bytes.fromhex('08010200')
+    for rec_no in (1, 2):
+        assert sw(r.transmit(apdu('00B2%02X0C00' % rec_no))) == '9000'
+    atc = check_ac(card, r.transmit(gen_ac(0x80, CDOL1_DATA)), 1)
+    atc2 = check_ac(card, r.transmit(gen_ac(0x40, CDOL1_DATA)), 1)
+    assert atc2 == atc + 1
+    # an unknown application and a bad GPO
+    assert sw(r.transmit(select(bytes.fromhex('A0000000999999')))) == '6A82'
+    r.close()
+
+
+@T.case
+def test_get_response_and_6c():
+    r, _ = claimed_powered()
+    # READ RECORD with Le=00: the card says 6Cxx, the driver re-issues
+    assert sw(r.transmit(select(emv_card.PSE))) == '9000'
+    rec = r.transmit(apdu('00B2010C00'))
+    assert sw(rec) == '9000' and rec[1] + 4 == len(rec), rec.hex()
+    # 1000 bytes through a chain of 61xx / GET RESPONSE (extended Le)
+    big = r.transmit(apdu('80F403E8000000'), rsize=70000)
+    assert len(big) == 1002 and sw(big) == '9000', len(big)
+    assert big[:-2] == bytes((i * 7) & 0xff for i in range(1000))
+    # short Le=256: the driver stops at Ne and returns 61xx
+    part = r.transmit(apdu('80F403E800'))
+    assert len(part) == 258 and sw(part) == '6100', (len(part), sw(part))
+    # Le=0x10 of 0x64 bytes: 16 bytes + 61 54
+    part = r.transmit(apdu('80F4006410'))
+    assert len(part) == 18 and sw(part) == '6154', part.hex()
+    r.close()
+
+
+@T.case
+def test_largest_response_and_beyond():
+    r, _ = claimed_powered()
+    # 372 data bytes + SW = 374: the largest DataBlock QEMU 7.2 carries
+    resp = r.transmit(apdu('80F2017400'))
+    assert len(resp) == 374 and sw(resp) == '9000', len(resp)
+    # too big for the caller's buffer: EMSGSIZE, nothing lost
+    expect_errno(errno.EMSGSIZE, r.transmit, apdu('80F2017400'), rsize=100)
+    # one byte more: QEMU drops the reply; the caller gets a timeout
+    t0 = time.monotonic()
+    expect_errno(errno.ETIMEDOUT, r.transmit, apdu('80F2017500'))
+    took = time.monotonic() - t0
+    assert took < 10, took
+    # and the reader still works
+    resp = r.transmit(apdu('80F2001000'))
+    assert len(resp) == 18 and sw(resp) == '9000'
+    r.close()
+
+
+@T.case
+def test_mute_card_then_stale_reply():
+    r, _ = claimed_powered()
+    hook(r, 'late 4000')
+    t0 = time.monotonic()
+    expect_errno(errno.ETIMEDOUT, r.transmit, select(emv_card.PPSE))
+    took = time.monotonic() - t0
+    assert took < 4, took
+    time.sleep(4.5 - took)      # the late reply arrives: stale, dropped
+    resp = r.transmit(select(emv_card.PPSE))
+    assert sw(resp) == '9000' and resp[0] == 0x6F, resp.hex()
+    r.close()
+
+
+@T.case
+def test_remove_reinsert_events():
+    r, _ = claimed_powered()
+    r.drain()
+    hook(r, 'remove 200; insert 1200')
+    evs = card_events(r, 2)
+    assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_INSERTED'], evs
+    assert all(e.flags == 0 and e.slot == 0 for e in evs), evs
+    # the card was reset: not powered until powered again
+    expect_errno(errno.EPROTO, r.transmit, select(emv_card.PPSE))
+    atr = r.power_on()
+    assert atr == bytes.fromhex(CARDS[CARD]['atr'])
+    assert sw(r.transmit(select(emv_card.PPSE))) == '9000'
+    # no card: power on fails
+    hook(r, 'remove 100; insert 1500')
+    assert [e.name for e in card_events(r, 1)] == ['CARD_REMOVED']
+    expect_errno(errno.ENOMEDIUM, r.power_on)
+    assert [e.name for e in card_events(r, 1)] == ['CARD_INSERTED']
+    r.power_on()
+    r.close()
+
+
+@T.case
+def test_removal_mid_exchange():
+    r, _ = claimed_powered()
+    r.drain()
+    hook(r, 'vanish 300; insert 1500')
+    t0 = time.monotonic()
+    expect_errno(errno.ENOMEDIUM, r.transmit, select(emv_card.PPSE))
+    assert time.monotonic() - t0 < 3
+    evs = card_events(r, 2)
+    assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_INSERTED'], evs
+    r.power_on()
+    assert sw(r.transmit(select(emv_card.PPSE))) == '9000'
+    r.close()
+
+
+def reload_ccid(*params):
+    subprocess.run(['rmmod', 'payterm_ccid'], check=True)
+    subprocess.run(['insmod', KO, 'min_timeout_ms=1500'] + list(params),
+                   check=True)
+
+
+@T.case
+def test_contactless_by_atr_only():
+    """Without the parameter, a PC/SC part 3 ATR still marks the card."""
+    r, _ = claimed_powered()
+    hook(r, 'remove 100; insert 700 %s' % CL_CARD)
+    evs = card_events(r, 2)
+    assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_INSERTED'], evs
+    atr = r.power_on()
+    assert atr == bytes.fromhex(CARDS[CL_CARD]['atr']), atr.hex()
+    uid = r.transmit(apdu('FFCA000000'))
+    assert uid == bytes.fromhex(CARDS[CL_CARD]['uid'] + '9000'), uid.hex()
+    hook(r, 'remove 100; insert 700 %s' % CARD)
+    evs = card_events(r, 2)
+    assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_INSERTED'], evs
+    assert evs[0].flags == EVF_CONTACTLESS and evs[1].flags == 0, evs
+    r.close()
+
+
+@T.case
+def test_contactless_module_parameter():
+    reload_ccid('picc_ids=08e6:4433')
+    path = find_ccid()
+    r = Reader(path)
+    info = r.info()
+    assert info['caps'] == CAP_PICC, info
+    r.claim()
+    r.power_on()
+    r.drain()
+    hook(r, 'remove 100; insert 800 %s' % CL_CARD)
+    evs = card_events(r, 2)
+    assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_TAPPED'], evs
+    assert all(e.flags == EVF_CONTACTLESS for e in evs), evs
+    atr = r.power_on()
+    assert atr[:4] == bytes.fromhex('3B888001') or \
+        (atr[0] == 0x3B and atr[1] & 0xF0 == 0x80 and atr[2:4] == b'\x80\x01'), \
+        atr.hex()
+    uid = r.transmit(apdu('FFCA000000'))
+    assert uid == bytes.fromhex(CARDS[CL_CARD]['uid'] + '9000'), uid.hex()
+    card = CARDS[CL_CARD]
+    assert sw(r.transmit(select(emv_card.PSE))) == '6A82'   # PPSE only
+    ppse = r.transmit(select(emv_card.PPSE))
+    assert sw(ppse) == '9000'
+    assert sw(r.transmit(select(bytes.fromhex(card['aids'][0]['aid'])))) == '9000'
+    assert sw(r.transmit(gpo(PDOL_DATA))) == '9000'
+    assert sw(r.transmit(apdu('00B2010C00'))) == '9000'
+    check_ac(card, r.transmit(gen_ac(0x80, CDOL1_DATA)), 2)
+    hook(r, 'remove 100; insert 800 %s' % CARD)
+    evs = card_events(r, 2)
+    assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_TAPPED'], evs
+    r.close()
+    reload_ccid()
+    r = Reader(find_ccid())
+    assert r.info()['caps'] == CAP_ICC
+    r.close()
+
+
+@T.case
+def test_unplug_mid_exchange():
+    """Last: QMP device_del of the reader while an APDU waits."""
+    r, _ = claimed_powered()
+    r2 = Reader(r.path, nonblock=True)
+    hook(r, 'unplug 300')
+    t0 = time.monotonic()
+    try:
+        r.transmit(select(emv_card.PPSE))
+        raise AssertionError('transmit survived the unplug')
+    except OSError as e:
+        # QEMU's device_del detaches the card first (NotifySlotChange),
+        # then the USB device: either error is the clean answer.
+        assert e.errno in (errno.ENODEV, errno.ENOMEDIUM), e
+    assert time.monotonic() - t0 < 5
+    assert wait_until(lambda: not os.path.exists(r.path), 5)
+    expect_errno(errno.ENODEV, r.power_on)
+    expect_errno(errno.ENODEV, r.transmit, select(emv_card.PPSE))
+    evs = r2.read_events(timeout=1.0)
+    assert any(e.name == 'CARD_REMOVED' for e in evs), evs
+    expect_errno(errno.ENODEV, os.read, r2.fd, 24)
+    r.close()
+    r2.close()
+    # the driver can go away cleanly
+    subprocess.run(['rmmod', 'payterm_ccid'], check=True)
+
+
+if __name__ == '__main__':
+    sys.exit(T.run(sys.argv))
