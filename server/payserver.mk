@@ -32,3 +32,11 @@ UNIT_TESTS += $(PS_TESTS)
 $(B)/tests/unit/server_%: $(B)/obj/tests/unit/server/test_%.o $(PS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,check) $(PS_LDLIBS)
+
+# Test terminal for the e2e tests (tests/e2e/lib/termpay.c): test keys only.
+PS_TERMPAY := $(B)/tests/e2e/pt-termpay
+userspace: $(PS_TERMPAY)
+$(B)/obj/tests/e2e/lib/%.o: BASE_CFLAGS += -Idaemon/crypto
+$(PS_TERMPAY): $(B)/obj/tests/e2e/lib/termpay.o $(PT_CRYPTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,jansson) $(PT_CRYPTO_LDLIBS)
