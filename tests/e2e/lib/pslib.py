@@ -405,7 +405,7 @@ class Server:
                 return r
         fail("request %s not in %s's queue" % (order["request_id"], term))
 
-    def payment_body(self, req_jws, card_id="visa-ok", pin=None, amount=None,
+    def payment_body(self, req_jws, card_id="visa-ok", pin=None, mac_amount=None,
                      **override):
         pl = jws_payload(req_jws)
         c = card(card_id)
@@ -413,7 +413,7 @@ class Server:
             [os.path.join(BUILD, "tests", "e2e", "pt-termpay"), "--bdk", BDK,
              "--ikid", IKID, "--counter", str(self.env.next_counter()),
              "--track2", c["track2"], "--pin", pin or c["pin"],
-             "--amount", str(amount or pl["amount"]),
+             "--amount", str(mac_amount or pl["amount"]),
              "--currency-numeric", pl["currency_numeric"]],
             check=True, capture_output=True, text=True).stdout
         body = json.loads(out)
