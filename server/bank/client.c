@@ -450,6 +450,8 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static atomic_long bench_stan;
+
 static void *bench_thread(void *p)
 {
 	struct bench_arg *a = p;
@@ -463,6 +465,8 @@ static void *bench_thread(void *p)
 		char rc[3] = "";
 		double t0 = now_s();
 
+		/* sequential STANs: random ones would collide (94) */
+		a->o.stan = atomic_fetch_add(&bench_stan, 1) % 999999 + 1;
 		build_0200(&a->o, &m[s], &k);
 		if (exchange(fd, &m[s], &r[s], NULL, 10000)) {
 			a->errors++;
@@ -499,6 +503,14 @@ static int bench(struct topts *o, int conns, int total)
 	if (conns < 1 || conns > 64 || total < conns)
 		die("bench: 1..64 connections, total >= connections");
 	per = total / conns;
+	atomic_store(&bench_stan, (long)(rnd32() % 999999));
+	{
+		/* a terminal id of its own per run */
+		static char tid[9];
+
+		snprintf(tid, sizeof(tid), "B%07u", rnd32() % 10000000);
+		o->tid = tid;
+	}
 	all = calloc((size_t)per * (size_t)conns, sizeof(double));
 	if (!all)
 		die("memory");
