@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * paytermd: the D-Bus API (docs/dbus-api.md).
+ *   /org/payterm/Terminal1            org.payterm.Terminal1
+ *   /org/payterm/Reader/paytermN      org.payterm.Reader1
+ *   /org/payterm/Transaction/N        org.payterm.Transaction1
+ * and org.freedesktop.DBus.ObjectManager at /org/payterm.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../crypto/payterm_crypto.h"
+#include "daemon.h"
+#include "log.h"
+
+#define ERR_PREFIX "org.payterm.Error."
+#define POLKIT_ACTION "org.payterm.pay"
+
+static const char *const prop_names[] = {
+	"State", "EntryMode", "MaskedPan", "PinDigits", "ResultCode",
+	"AuthCode", "Message",
+};
+
+/* ---------------- readers ---------------- */
+
+static int reader_prop(sd_bus *bus, const char *path, const char *iface,
+		       const char *prop, sd_bus_message *reply, void *user,
+		       sd_bus_error *err)
+{
+	struct pd_reader *r = user;
+	static const char *const capnames[] = { "msr", "icc", "picc", "pinpad" };
+	int i, k;
+
+	if (!strcmp(prop, "Name"))
+		return sd_bus_message_append(reply, "s", r->name);
+	if (!strcmp(prop, "Device"))
+		return sd_bus_message_append(reply, "s", r->devnode);
+	if (!strcmp(prop, "Bus"))
+		return sd_bus_message_append(reply, "s", r->bus);
+	if (!strcmp(prop, "Vendor"))
+		return sd_bus_message_append(reply, "q", r->vendor);
+	if (!strcmp(prop, "Product"))
+		return sd_bus_message_append(reply, "q", r->product);
+	if (!strcmp(prop, "Slots"))
+		return sd_bus_message_append(reply, "y", r->slots);
+	if (!strcmp(prop, "Capabilities")) {
+		k = sd_bus_message_open_container(reply, 'a', "s");
+		for (i = 0; k >= 0 && i < 4; i++)
+			if (r->caps & (1U << i))
+				k = sd_bus_message_append(reply, "s", capnames[i]);
+		return k < 0 ? k : sd_bus_message_close_container(reply);
+	}
+	return -ENOENT;
+}
+
+static const sd_bus_vtable reader_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", reader_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Device", "s", reader_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Capabilities", "as", reader_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Bus", "s", reader_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Vendor", "q", reader_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Product", "q", reader_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Slots", "y", reader_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END
+};
+
+void pd_bus_reader_added(struct pd_daemon *d, struct pd_reader *r)
+{
+	if (!d->bus)
+		return;
+	if (sd_bus_add_object_vtable(d->bus, &r->slot, r->path,
+				     "org.payterm.Reader1", reader_vtable, r) < 0)
+		return;
+	sd_bus_emit_object_added(d->bus, r->path);
+	sd_bus_emit_properties_changed(d->bus, PD_TERMINAL_PATH,
+				       "org.payterm.Terminal1", "Readers", NULL);
+}
+
+void pd_bus_reader_removed(struct pd_daemon *d, struct pd_reader *r)
+{
+	if (!d->bus || !r->slot)
+		return;
+	sd_bus_emit_object_removed(d->bus, r->path);
+	r->slot = sd_bus_slot_unref(r->slot);
+	sd_bus_emit_properties_changed(d->bus, PD_TERMINAL_PATH,
+				       "org.payterm.Terminal1", "Readers", NULL);
+	/* an open reader of the running transaction sees POLLHUP itself */
+}
+
+/* ---------------- transactions ---------------- */
+
+static int txn_prop(sd_bus *bus, const char *path, const char *iface,
+		    const char *prop, sd_bus_message *reply, void *user,
+		    sd_bus_error *err)
+{
+	struct pd_txnobj *o = user;
+	struct pd_txn *t = o->txn;
+
+	if (!strcmp(prop, "State"))
+		return sd_bus_message_append(reply, "s", pd_state_name(t->state));
+	if (!strcmp(prop, "Amount"))
+		return sd_bus_message_append(reply, "t", t->req.amount);
+	if (!strcmp(prop, "Currency"))
+		return sd_bus_message_append(reply, "s", t->req.currency_alpha);
+	if (!strcmp(prop, "MerchantName"))
+		return sd_bus_message_append(reply, "s", t->req.merchant_name);
+	if (!strcmp(prop, "OrderId"))
+		return sd_bus_message_append(reply, "s", t->req.order_id);
+	if (!strcmp(prop, "RequestId"))
+		return sd_bus_message_append(reply, "s", t->req.id);
+	if (!strcmp(prop, "EntryMode"))
+		return sd_bus_message_append(reply, "s", t->entry_mode);
+	if (!strcmp(prop, "MaskedPan"))
+		return sd_bus_message_append(reply, "s", t->masked_pan);
+	if (!strcmp(prop, "PinDigits"))
+		return sd_bus_message_append(reply, "y", (uint8_t)t->pin_digits);
+	if (!strcmp(prop, "ResultCode"))
+		return sd_bus_message_append(reply, "s", t->result_code);
+	if (!strcmp(prop, "AuthCode"))
+		return sd_bus_message_append(reply, "s", t->auth_code);
+	if (!strcmp(prop, "Message"))
+		return sd_bus_message_append(reply, "s", t->message);
+	return -ENOENT;
+}
+
+static int caller_allowed(struct pd_txnobj *o, sd_bus_message *m)
+{
+	const char *s = sd_bus_message_get_sender(m);
+	sd_bus_creds *c = NULL;
+	uid_t uid = 1;
+
+	if (s && o->owner && !strcmp(s, o->owner))
+		return 1;
+	/* root may cancel anything (operator) */
+	if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &c) >= 0 &&
+	    sd_bus_creds_get_euid(c, &uid) >= 0 && uid == 0) {
+		sd_bus_creds_unref(c);
+		return 1;
+	}
+	sd_bus_creds_unref(c);
+	return 0;
+}
+
+static int method_cancel(sd_bus_message *m, void *user, sd_bus_error *err)
+{
+	struct pd_txnobj *o = user;
+	int r;
+
+	if (!caller_allowed(o, m))
+		return sd_bus_error_set(err, ERR_PREFIX "NotAuthorized",
+					"Only the caller that started the payment may cancel it");
+	r = pd_txn_cancel(o->txn, "Cancelled");
+	if (r == -EALREADY)
+		return sd_bus_error_set(err, ERR_PREFIX "Finished",
+					"The transaction has already ended");
+	if (r == -EINPROGRESS)
+		return sd_bus_error_set(err, ERR_PREFIX "InProgress",
+					"Authorisation is running; the result will follow");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static const sd_bus_vtable txn_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("State", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Amount", "t", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Currency", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("MerchantName", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("OrderId", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("RequestId", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("EntryMode", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MaskedPan", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PinDigits", "y", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ResultCode", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("AuthCode", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Message", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_NAMES("Finished", "sss",
+				 SD_BUS_PARAM(state) SD_BUS_PARAM(result_code)
+				 SD_BUS_PARAM(message), 0),
+	SD_BUS_VTABLE_END
+};
+
+static void txnobj_free(struct pd_txnobj *o)
+{
+	struct pd_daemon *d = o->d;
+	struct pd_txnobj **pp;
+
+	for (pp = &d->txns; *pp; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	if (d->active == o)
+		d->active = NULL;
+	pd_submit_detach(o);
+	if (o->slot && d->bus && !d->stopping)
+		sd_bus_emit_object_removed(d->bus, o->path);
+	sd_bus_slot_unref(o->slot);
+	sd_bus_track_unref(o->track);
+	sd_event_source_disable_unref(o->linger);
+	pd_txn_free(o->txn);
+	free(o->owner);
+	free(o);
+}
+
+void pd_bus_free_txns(struct pd_daemon *d)
+{
+	while (d->txns)
+		txnobj_free(d->txns);
+}
+
+static void terminal_changed(struct pd_daemon *d)
+{
+	sd_bus_emit_properties_changed(d->bus, PD_TERMINAL_PATH,
+				       "org.payterm.Terminal1", "State",
+				       "ActiveTransaction", NULL);
+}
+
+static void hook_changed(struct pd_txn *t, unsigned props)
+{
+	struct pd_txnobj *o = t->user;
+	const char *names[8];
+	unsigned i, n = 0;
+
+	if (!o->slot)
+		return;
+	for (i = 0; i < sizeof(prop_names) / sizeof(prop_names[0]); i++)
+		if (props & (1U << i))
+			names[n++] = prop_names[i];
+	names[n] = NULL;
+	if (n)
+		sd_bus_emit_properties_changed_strv(o->d->bus, o->path,
+				"org.payterm.Transaction1", (char **)names);
+}
+
+static int on_linger(sd_event_source *s, uint64_t usec, void *user)
+{
+	txnobj_free(user);
+	return 0;
+}
+
+static void hook_finished(struct pd_txn *t)
+{
+	struct pd_txnobj *o = t->user;
+	struct pd_daemon *d = o->d;
+
+	log_info("transaction %u finished: %s%s%s (%s)", t->id,
+		 pd_state_name(t->state), t->result_code[0] ? " " : "",
+		 t->result_code, t->message);
+	if (o->slot)
+		sd_bus_emit_signal(d->bus, o->path, "org.payterm.Transaction1",
+				   "Finished", "sss", pd_state_name(t->state),
+				   t->result_code, t->message);
+	if (d->active == o) {
+		d->active = NULL;
+		terminal_changed(d);
+	}
+	o->track = sd_bus_track_unref(o->track);
+	sd_event_add_time_relative(d->event, &o->linger, CLOCK_MONOTONIC,
+				   (uint64_t)d->cfg.result_linger_s * 1000000ULL,
+				   0, on_linger, o);
+}
+
+static int hook_submit(struct pd_txn *t, const struct pd_sealed *s)
+{
+	struct pd_txnobj *o = t->user;
+	int r;
+
+	/* the request is used from the moment card data leaves the terminal */
+	r = pd_used_add(o->d->used, t->req.id, t->req.expires, time(NULL));
+	if (r < 0) {
+		log_err("cannot record request %s as used: %s", t->req.id,
+			strerror(-r));
+		return r;
+	}
+	return pd_submit_start(o, s);
+}
+
+static const struct pd_txn_hooks hooks = {
+	.changed = hook_changed,
+	.finished = hook_finished,
+	.submit = hook_submit,
+};
+
+static int on_track_gone(sd_bus_track *track, void *user)
+{
+	struct pd_txnobj *o = user;
+
+	log_info("transaction %u: caller %s left the bus", o->txn->id,
+		 o->owner ? o->owner : "?");
+	o->track = sd_bus_track_unref(o->track);
+	if (pd_txn_cancel(o->txn, "Caller disconnected") == -EINPROGRESS)
+		log_info("transaction %u: authorisation continues, the result "
+			 "will be logged", o->txn->id);
+	return 0;
+}
+
+/* ---------------- terminal ---------------- */
+
+static bool reader_selected(const struct pd_config *c, const struct pd_reader *r,
+			    unsigned modes)
+{
+	bool card = ((modes & PD_ENTRY_SWIPE) && (r->caps & PAYTERM_CAP_MSR)) ||
+		    ((modes & PD_ENTRY_CHIP) && (r->caps & PAYTERM_CAP_ICC)) ||
+		    ((modes & PD_ENTRY_TAP) && (r->caps & PAYTERM_CAP_PICC));
+	bool pin = r->caps & PAYTERM_CAP_PINPAD;
+
+	if (card && c->card_reader && strcmp(c->card_reader, r->name))
+		card = false;
+	if (pin && c->pinpad && strcmp(c->pinpad, r->name))
+		pin = false;
+	return card || pin;
+}
+
+static int parse_options(sd_bus_message *m, unsigned *modes, sd_bus_error *err)
+{
+	const char *key;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		r = sd_bus_message_read(m, "s", &key);
+		if (r < 0)
+			return r;
+		if (!strcmp(key, "EntryModes")) {
+			const char *s;
+			unsigned want = 0;
+
+			r = sd_bus_message_enter_container(m, 'v', "as");
+			if (r < 0)
+				return sd_bus_error_set(err, SD_BUS_ERROR_INVALID_ARGS,
+							"EntryModes must be as");
+			r = sd_bus_message_enter_container(m, 'a', "s");
+			while (r >= 0 && (r = sd_bus_message_read(m, "s", &s)) > 0) {
+				if (!strcmp(s, "swipe"))
+					want |= PD_ENTRY_SWIPE;
+				else if (!strcmp(s, "chip"))
+					want |= PD_ENTRY_CHIP;
+				else if (!strcmp(s, "tap"))
+					want |= PD_ENTRY_TAP;
+				else
+					return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+							"Unknown entry mode '%s'", s);
+			}
+			if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0 ||
+			    (r = sd_bus_message_exit_container(m)) < 0)
+				return r;
+			*modes &= want;
+		} else {
+			return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+						 "Unknown option '%s'", key);
+		}
+		r = sd_bus_message_exit_container(m);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+struct pending {
+	struct pd_daemon *d;
+	sd_bus_message *m;
+	struct pd_request req;
+	unsigned modes;
+	sd_bus_slot *polkit_call;
+};
+
+static void pending_free(struct pending *p)
+{
+	sd_bus_slot_unref(p->polkit_call);
+	sd_bus_message_unref(p->m);
+	free(p);
+}
+
+/* Everything checked: create the transaction and answer. */
+static int start_txn(struct pending *p)
+{
+	struct pd_daemon *d = p->d;
+	sd_bus_message *m = p->m;
+	struct pd_txnobj *o;
+	const char *sender = sd_bus_message_get_sender(m);
+	int r;
+
+	if (d->active)
+		return sd_bus_reply_method_errorf(m, ERR_PREFIX "Busy",
+				"A payment is already running (%s)", d->active->path);
+	if (pd_used_seen(d->used, p->req.id))
+		return sd_bus_reply_method_errorf(m, ERR_PREFIX "AlreadyUsed",
+				"Payment request %s was used before", p->req.id);
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return sd_bus_reply_method_errno(m, ENOMEM, NULL);
+	o->d = d;
+	o->owner = sender ? strdup(sender) : NULL;
+	o->txn = pd_txn_new(d->event, &d->cfg, d->ks, &p->req, p->modes, &hooks, o);
+	if (!o->txn) {
+		free(o->owner);
+		free(o);
+		return sd_bus_reply_method_errno(m, ENOMEM, NULL);
+	}
+	o->next = d->txns;
+	d->txns = o;
+	snprintf(o->path, sizeof(o->path), PD_TXN_PREFIX "/%u", o->txn->id);
+
+	for (struct pd_reader *rd = d->readers; rd; rd = rd->next) {
+		struct pd_io *io;
+
+		if (!reader_selected(&d->cfg, rd, o->txn->modes))
+			continue;
+		r = pd_dev_open(rd->devnode, &io);
+		if (r < 0) {
+			log_warn("cannot open %s: %s", rd->devnode, strerror(-r));
+			continue;
+		}
+		if (d->cfg.card_reader && strcmp(d->cfg.card_reader, io->name))
+			io->caps &= PAYTERM_CAP_PINPAD;
+		if (d->cfg.pinpad && strcmp(d->cfg.pinpad, io->name))
+			io->caps &= ~PAYTERM_CAP_PINPAD;
+		pd_txn_add_io(o->txn, io);
+	}
+	r = pd_txn_start(o->txn);
+	if (r < 0) {
+		txnobj_free(o);
+		if (r == -ENODEV)
+			return sd_bus_reply_method_errorf(m, ERR_PREFIX "NoReader",
+					"No card reader for the allowed entry modes, or no PIN pad");
+		if (r == -EBUSY)
+			return sd_bus_reply_method_errorf(m, ERR_PREFIX "Busy",
+					"A reader is claimed by another process");
+		return sd_bus_reply_method_errnof(m, -r, "Cannot start: %m");
+	}
+	r = sd_bus_add_object_vtable(d->bus, &o->slot, o->path,
+				     "org.payterm.Transaction1", txn_vtable, o);
+	if (r >= 0 && sender) {
+		r = sd_bus_track_new(d->bus, &o->track, on_track_gone, o);
+		if (r >= 0)
+			r = sd_bus_track_add_sender(o->track, m);
+	}
+	if (r < 0) {
+		txnobj_free(o);
+		return sd_bus_reply_method_errno(m, -r, NULL);
+	}
+	d->active = o;
+	sd_bus_emit_object_added(d->bus, o->path);
+	terminal_changed(d);
+	log_info("transaction %u started by %s: request %s, order %s, "
+		 "%llu %s", o->txn->id, sender ? sender : "?", p->req.id,
+		 p->req.order_id, (unsigned long long)p->req.amount,
+		 p->req.currency_alpha);
+	return sd_bus_reply_method_return(m, "o", o->path);
+}
+
+static int on_polkit(sd_bus_message *reply, void *user, sd_bus_error *ret)
+{
+	struct pending *p = user;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+	int authorized = 0, challenge = 0, r;
+
+	if (e) {
+		log_warn("polkit: %s", e->message);
+		r = sd_bus_reply_method_errorf(p->m, ERR_PREFIX "NotAuthorized",
+					       "Authorization check failed");
+		goto out;
+	}
+	r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+	if (r < 0 || !authorized) {
+		r = sd_bus_reply_method_errorf(p->m, ERR_PREFIX "NotAuthorized",
+					       "Not authorized to start payments");
+		goto out;
+	}
+	r = start_txn(p);
+out:
+	pending_free(p);
+	return r < 0 ? r : 1;
+}
+
+static int check_polkit(struct pending *p)
+{
+	sd_bus_message *c = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_call(p->d->bus, &c,
+			"org.freedesktop.PolicyKit1",
+			"/org/freedesktop/PolicyKit1/Authority",
+			"org.freedesktop.PolicyKit1.Authority",
+			"CheckAuthorization");
+	if (r >= 0)
+		r = sd_bus_message_append(c, "(sa{sv})sa{ss}us", "system-bus-name",
+				1, "name", "s", sd_bus_message_get_sender(p->m),
+				POLKIT_ACTION, 0, 1U, "");
+	if (r >= 0)
+		r = sd_bus_call_async(p->d->bus, &p->polkit_call, c, on_polkit,
+				      p, 25 * 1000000ULL);
+	sd_bus_message_unref(c);
+	return r;
+}
+
+static int method_start(sd_bus_message *m, void *user, sd_bus_error *err)
+{
+	struct pd_daemon *d = user;
+	struct pending *p;
+	const char *jws;
+	char why[128];
+	int r;
+
+	if (d->active)
+		return sd_bus_error_setf(err, ERR_PREFIX "Busy",
+					 "A payment is already running (%s)",
+					 d->active->path);
+	if (!d->ks || !d->request_key)
+		return sd_bus_error_set(err, ERR_PREFIX "NotReady",
+					"No key store or request key: see the daemon log");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->d = d;
+	p->modes = d->cfg.entry_modes;
+	r = sd_bus_message_read(m, "s", &jws);
+	if (r >= 0)
+		r = parse_options(m, &p->modes, err);
+	if (r < 0 || sd_bus_error_is_set(err)) {
+		free(p);
+		return r;
+	}
+	switch (pd_request_verify(d->request_key, jws, d->cfg.terminal_id,
+				  time(NULL), &p->req, why, sizeof(why))) {
+	case PD_REQ_OK:
+		break;
+	case PD_REQ_FORGED:
+		r = sd_bus_error_setf(err, ERR_PREFIX "Forged", "Payment request: %s", why);
+		goto refuse;
+	case PD_REQ_EXPIRED:
+	case PD_REQ_NOT_YET:
+		r = sd_bus_error_setf(err, ERR_PREFIX "Expired", "Payment request: %s", why);
+		goto refuse;
+	case PD_REQ_WRONG_TERMINAL:
+		r = sd_bus_error_setf(err, ERR_PREFIX "WrongTerminal", "Payment request: %s", why);
+		goto refuse;
+	default:
+		r = sd_bus_error_setf(err, ERR_PREFIX "InvalidRequest", "Payment request: %s", why);
+		goto refuse;
+	}
+	if (!p->modes) {
+		r = sd_bus_error_set(err, ERR_PREFIX "NoReader",
+				     "No allowed entry mode left");
+		goto refuse;
+	}
+	p->m = sd_bus_message_ref(m);
+	if (d->polkit) {
+		r = check_polkit(p);
+		if (r < 0) {
+			pending_free(p);
+			return r;
+		}
+		return 1;	/* answered from on_polkit */
+	}
+	r = start_txn(p);
+	pending_free(p);
+	return r < 0 ? r : 1;
+refuse:
+	log_notice("StartPayment refused: %s", why);
+	free(p);
+	return r;
+}
+
+static int terminal_prop(sd_bus *bus, const char *path, const char *iface,
+			 const char *prop, sd_bus_message *reply, void *user,
+			 sd_bus_error *err)
+{
+	struct pd_daemon *d = user;
+	int r;
+
+	if (!strcmp(prop, "Version"))
+		return sd_bus_message_append(reply, "s", PD_VERSION);
+	if (!strcmp(prop, "TerminalId"))
+		return sd_bus_message_append(reply, "s", d->cfg.terminal_id);
+	if (!strcmp(prop, "MerchantId"))
+		return sd_bus_message_append(reply, "s", d->cfg.merchant_id);
+	if (!strcmp(prop, "State"))
+		return sd_bus_message_append(reply, "s",
+				!d->ks ? "not-ready" : d->active ? "busy" : "idle");
+	if (!strcmp(prop, "ActiveTransaction"))
+		return sd_bus_message_append(reply, "o",
+					     d->active ? d->active->path : "/");
+	if (!strcmp(prop, "Readers")) {
+		r = sd_bus_message_open_container(reply, 'a', "o");
+		for (struct pd_reader *rd = d->readers; r >= 0 && rd; rd = rd->next)
+			r = sd_bus_message_append(reply, "o", rd->path);
+		return r < 0 ? r : sd_bus_message_close_container(reply);
+	}
+	if (!strcmp(prop, "EntryModes")) {
+		r = sd_bus_message_open_container(reply, 'a', "s");
+		if (r >= 0 && (d->cfg.entry_modes & PD_ENTRY_SWIPE))
+			r = sd_bus_message_append(reply, "s", "swipe");
+		if (r >= 0 && (d->cfg.entry_modes & PD_ENTRY_CHIP))
+			r = sd_bus_message_append(reply, "s", "chip");
+		if (r >= 0 && (d->cfg.entry_modes & PD_ENTRY_TAP))
+			r = sd_bus_message_append(reply, "s", "tap");
+		return r < 0 ? r : sd_bus_message_close_container(reply);
+	}
+	return -ENOENT;
+}
+
+static const sd_bus_vtable terminal_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("TerminalId", "s", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("MerchantId", "s", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("EntryModes", "as", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ActiveTransaction", "o", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Readers", "ao", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_NAMES("StartPayment", "sa{sv}",
+				 SD_BUS_PARAM(request) SD_BUS_PARAM(options),
+				 "o", SD_BUS_PARAM(transaction),
+				 method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END
+};
+
+static int check_polkit_present(struct pd_daemon *d)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	int has = 0, r;
+
+	r = sd_bus_call_method(d->bus, "org.freedesktop.DBus",
+			       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "NameHasOwner", &e, &reply, "s",
+			       "org.freedesktop.PolicyKit1");
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "b", &has);
+	if (r >= 0 && !has) {
+		sd_bus_message_unref(reply);
+		reply = NULL;
+		/* activatable counts too */
+		r = sd_bus_call_method(d->bus, "org.freedesktop.DBus",
+				       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+				       "ListActivatableNames", &e, &reply, NULL);
+		if (r >= 0) {
+			const char *n;
+
+			r = sd_bus_message_enter_container(reply, 'a', "s");
+			while (r >= 0 && (r = sd_bus_message_read(reply, "s", &n)) > 0)
+				if (!strcmp(n, "org.freedesktop.PolicyKit1"))
+					has = 1;
+		}
+	}
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	return has;
+}
+
+int pd_bus_setup(struct pd_daemon *d)
+{
+	const char *addr = getenv("PAYTERMD_BUS_ADDRESS");
+	int r;
+
+	/* DBUS_SYSTEM_BUS_ADDRESS is honoured by sd_bus_open_system();
+	 * PAYTERMD_BUS_ADDRESS overrides it for this daemon only. */
+	if (addr && *addr) {
+		r = sd_bus_new(&d->bus);
+		if (r >= 0)
+			r = sd_bus_set_address(d->bus, addr);
+		if (r >= 0)
+			r = sd_bus_set_bus_client(d->bus, 1);
+		if (r >= 0)
+			r = sd_bus_start(d->bus);
+	} else {
+		r = sd_bus_open_system(&d->bus);
+	}
+	if (r < 0) {
+		log_err("cannot connect to the system bus: %s", strerror(-r));
+		return r;
+	}
+	r = sd_bus_add_object_manager(d->bus, NULL, PD_ROOT_PATH);
+	if (r >= 0)
+		r = sd_bus_add_object_vtable(d->bus, NULL, PD_TERMINAL_PATH,
+					     "org.payterm.Terminal1",
+					     terminal_vtable, d);
+	if (r >= 0)
+		r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0)
+		return r;
+	d->polkit = getenv("PAYTERMD_NO_POLKIT") ? 0 : check_polkit_present(d);
+	log_info("polkit %s", d->polkit ? "present: checking " POLKIT_ACTION :
+		 "absent: the bus policy alone decides");
+	return 0;
+}

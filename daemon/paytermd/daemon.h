@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* paytermd: the daemon object shared by main.c, bus.c, readers.c, submit.c. */
+#ifndef PD_DAEMON_H
+#define PD_DAEMON_H
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "request.h"
+#include "txn.h"
+
+#define PD_BUS_NAME		"org.payterm.Terminal1"
+#define PD_TERMINAL_PATH	"/org/payterm/Terminal1"
+#define PD_READER_PREFIX	"/org/payterm/Reader"
+#define PD_TXN_PREFIX		"/org/payterm/Transaction"
+#define PD_ROOT_PATH		"/org/payterm"
+
+struct pd_reader {
+	struct pd_reader *next;
+	char sysname[32];		/* payterm0 */
+	char devnode[64];		/* /dev/payterm0 */
+	char path[96];			/* D-Bus object path */
+	char name[PAYTERM_NAME_MAX + 1];
+	uint32_t caps;
+	char bus[16];
+	uint16_t vendor, product;
+	uint8_t slots;
+	sd_bus_slot *slot;
+};
+
+struct pd_txnobj {
+	struct pd_txnobj *next;
+	struct pd_daemon *d;
+	struct pd_txn *txn;
+	char path[64];
+	char *owner;			/* unique bus name of the caller */
+	sd_bus_track *track;
+	sd_bus_slot *slot;
+	sd_event_source *linger;
+	struct pd_submit *submit;
+};
+
+struct pd_daemon {
+	sd_event *event;
+	sd_bus *bus;
+	struct pd_config cfg;
+	const char *config_path;
+	struct pt_keystore *ks;
+	EVP_PKEY *request_key;
+	struct pd_used *used;
+	struct pd_reader *readers;
+	struct pd_txnobj *txns;
+	struct pd_txnobj *active;
+	struct pd_http *http;
+	void *udev, *monitor;		/* struct udev *, struct udev_monitor * */
+	sd_event_source *monitor_src;
+	bool polkit;			/* polkit is on the bus */
+	bool stopping;
+};
+
+/* bus.c */
+int pd_bus_setup(struct pd_daemon *d);
+void pd_bus_reader_added(struct pd_daemon *d, struct pd_reader *r);
+void pd_bus_reader_removed(struct pd_daemon *d, struct pd_reader *r);
+void pd_bus_free_txns(struct pd_daemon *d);
+
+/* readers.c */
+int pd_readers_start(struct pd_daemon *d);
+void pd_readers_stop(struct pd_daemon *d);
+struct pd_reader *pd_reader_find_devnode(struct pd_daemon *d, const char *node);
+
+/* submit.c */
+int pd_http_new(struct pd_daemon *d, struct pd_http **out, char *err,
+		size_t errlen);
+void pd_http_free(struct pd_http *h);
+/* Submit a sealed transaction (txn hooks); result via pd_txn_submit_*. */
+int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *s);
+void pd_submit_detach(struct pd_txnobj *o);
+
+#endif

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * paytermd: the payment service.  One sd-event loop drives the bus, the
+ * reader monitor, reader event fds, libcurl and the signals; no threads.
+ *
+ *   paytermd [-c CONFIG] [-v] [--check-config]
+ *
+ * Environment: PAYTERMD_BUS_ADDRESS (or DBUS_SYSTEM_BUS_ADDRESS) picks the
+ * bus; CREDENTIALS_DIRECTORY supplies the KEK (payterm-kek) when the
+ * configuration names none; NOTIFY_SOCKET / WATCHDOG_USEC from systemd.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "../crypto/payterm_crypto.h"
+#include "daemon.h"
+#include "log.h"
+#include "secure.h"
+
+static void close_keys(struct pd_daemon *d)
+{
+	if (d->ks)
+		pt_ks_close(d->ks);
+	d->ks = NULL;
+	EVP_PKEY_free(d->request_key);
+	d->request_key = NULL;
+}
+
+/* Key store and request key; failures leave the terminal "not-ready". */
+static void open_keys(struct pd_daemon *d)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char kekpath[512];
+	uint8_t *kek;
+	int r;
+
+	close_keys(d);
+	if (d->cfg.kek_file)
+		snprintf(kekpath, sizeof(kekpath), "%s", d->cfg.kek_file);
+	else if (creds)
+		snprintf(kekpath, sizeof(kekpath), "%s/payterm-kek", creds);
+	else
+		snprintf(kekpath, sizeof(kekpath), "/etc/payterm/kek");
+	kek = pd_secure_alloc(PT_KEK_LEN);
+	if (!kek) {
+		log_err("cannot allocate locked memory for the KEK");
+		return;
+	}
+	r = pt_kek_read_file(kekpath, kek);
+	if (r)
+		log_err("KEK %s: %s", kekpath, pt_strerror(r));
+	else if ((r = pt_ks_open(d->cfg.keystore, kek, &d->ks)))
+		log_err("key store %s: %s", d->cfg.keystore, pt_strerror(r));
+	pd_secure_free(kek, PT_KEK_LEN);
+	if (d->ks && pt_ks_dev(d->ks)->kind == PT_DUKPT_NONE) {
+		log_err("key store %s: no initial key loaded", d->cfg.keystore);
+		pt_ks_close(d->ks);
+		d->ks = NULL;
+	}
+	if (d->ks) {
+		const struct pt_dukpt_dev *dev = pt_ks_dev(d->ks);
+		bool aes = dev->kind == PT_DUKPT_AES;
+		int f = d->cfg.pin_block_format;
+
+		if (f >= 0 && ((aes && f != 4) || (!aes && f == 4))) {
+			log_err("[keys] pin_block_format %d does not suit the %s "
+				"DUKPT key in %s", f, aes ? "AES" : "TDES",
+				d->cfg.keystore);
+			pt_ks_close(d->ks);
+			d->ks = NULL;
+		} else {
+			log_info("key store %s: %s DUKPT", d->cfg.keystore,
+				 aes ? "AES" : "TDES");
+		}
+	}
+	if (!d->cfg.request_key_file)
+		log_err("[server] request_key not set: payment requests cannot be verified");
+	else if (!(d->request_key = pd_request_load_key(d->cfg.request_key_file)))
+		log_err("[server] request_key %s: not a P-256 public key or certificate",
+			d->cfg.request_key_file);
+}
+
+static int on_term(sd_event_source *s, const struct signalfd_siginfo *si,
+		   void *user)
+{
+	struct pd_daemon *d = user;
+
+	log_info("signal %d: stopping", (int)si->ssi_signo);
+	sd_notify(0, "STOPPING=1");
+	d->stopping = true;
+	if (d->active)
+		pd_txn_cancel(d->active->txn, "Service stopping");
+	sd_event_exit(sd_event_source_get_event(s), 0);
+	return 0;
+}
+
+static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si,
+		  void *user)
+{
+	struct pd_daemon *d = user;
+
+	if (d->active) {
+		log_notice("SIGHUP: a payment is running, keys not reloaded");
+		return 0;
+	}
+	sd_notify(0, "RELOADING=1");
+	open_keys(d);
+	sd_bus_emit_properties_changed(d->bus, PD_TERMINAL_PATH,
+				       "org.payterm.Terminal1", "State", NULL);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: paytermd [-c CONFIG] [-v] [--check-config]\n"
+		"  -c, --config FILE   configuration (default " PD_CONFIG_PATH ")\n"
+		"  -v, --verbose       debug logging\n"
+		"      --check-config  parse the configuration and exit\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct pd_daemon d;
+	char err[512];
+	bool check = false;
+	sigset_t ss;
+	int r, c;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = getenv("PAYTERMD_CONFIG") ? getenv("PAYTERMD_CONFIG") :
+			PD_CONFIG_PATH;
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'v':
+			pd_log_level = LOG_DEBUG;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	r = pd_config_load(d.config_path, &d.cfg, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok\n", d.config_path);
+		pd_config_free(&d.cfg);
+		return 0;
+	}
+	r = pd_secure_init();
+	if (r < 0) {
+		log_err("cannot make the process non-dumpable: %s", strerror(-r));
+		return 1;
+	}
+	umask(0077);
+	open_keys(&d);
+	r = pd_used_open(d.cfg.state_dir, &d.used);
+	if (r < 0) {
+		log_err("state directory %s: %s", d.cfg.state_dir, strerror(-r));
+		goto out;
+	}
+	r = pd_http_new(&d, &d.http, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r = sd_event_default(&d.event);
+	if (r >= 0)
+		r = sd_event_add_signal(d.event, NULL, SIGTERM, on_term, &d);
+	if (r >= 0)
+		r = sd_event_add_signal(d.event, NULL, SIGINT, on_term, &d);
+	if (r >= 0)
+		r = sd_event_add_signal(d.event, NULL, SIGHUP, on_hup, &d);
+	if (r >= 0)
+		r = sd_event_set_watchdog(d.event, true);	/* WATCHDOG=1 */
+	if (r < 0) {
+		log_err("event loop: %s", strerror(-r));
+		goto out;
+	}
+	r = pd_bus_setup(&d);
+	if (r < 0)
+		goto out;
+	r = pd_readers_start(&d);
+	if (r < 0) {
+		log_err("reader discovery: %s", strerror(-r));
+		goto out;
+	}
+	r = sd_bus_request_name(d.bus, PD_BUS_NAME, 0);
+	if (r < 0) {
+		log_err("cannot own %s: %s (bus policy?)", PD_BUS_NAME, strerror(-r));
+		goto out;
+	}
+	sd_notifyf(0, "READY=1\nSTATUS=%s", d.ks ? "ready" :
+		   "not ready: key store unavailable");
+	log_info("paytermd " PD_VERSION " ready: terminal %s, merchant %s",
+		 d.cfg.terminal_id, d.cfg.merchant_id);
+	r = sd_event_loop(d.event);
+	if (r < 0)
+		log_err("event loop: %s", strerror(-r));
+out:
+	d.stopping = true;
+	pd_bus_free_txns(&d);
+	pd_readers_stop(&d);
+	if (d.bus)
+		sd_bus_flush_close_unref(d.bus);
+	pd_http_free(d.http);
+	pd_used_free(d.used);
+	close_keys(&d);
+	sd_event_unref(d.event);
+	pd_config_free(&d.cfg);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,35 @@
+# paytermd: the D-Bus payment service (issue 7).
+PD_VERSION_DEF := -DPD_VERSION='"$(VERSION)"'
+PD_CORE := config log secure tlv card seal txn emv request
+PD_SVC := dev readers bus submit
+PD_CORE_OBJS := $(PD_CORE:%=$(B)/obj/daemon/paytermd/%.o)
+PD_SVC_OBJS := $(PD_SVC:%=$(B)/obj/daemon/paytermd/%.o)
+PD_LDLIBS = $(call pkg_libs,libsystemd libudev openssl libcurl jansson inih)
+
+$(B)/obj/daemon/paytermd/%.o: BASE_CFLAGS += $(PD_VERSION_DEF)
+$(B)/obj/tests/unit/paytermd/%.o: BASE_CFLAGS += $(PD_VERSION_DEF) \
+	-DPD_TEST_DATA='"$(CURDIR)/tests/unit/paytermd/data"'
+
+# libpaytermcommon and libpaytermcrypto both define pt_strerror and
+# pt_hex_*: link a copy of the former with those renamed (see common.h).
+PD_COMMON_SYMS := pt_strerror pt_hex_encode pt_hex_decode pt_hex_encoded_size
+$(B)/libpaytermcommon-pd.a: $(B)/libpaytermcommon.a
+	objcopy $(foreach s,$(PD_COMMON_SYMS),--redefine-sym $(s)=ptc_$(patsubst pt_%,%,$(s))) $< $@
+
+PD_LIBS := $(B)/libpaytermcommon-pd.a $(B)/libpaytermcrypto.a
+
+$(B)/paytermd: $(B)/obj/daemon/paytermd/main.o $(PD_SVC_OBJS) $(PD_CORE_OBJS) \
+		$(PD_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PD_LDLIBS)
+
+PROGRAMS += $(B)/paytermd
+
+PD_TEST_SRCS := $(sort $(wildcard tests/unit/paytermd/test_*.c))
+PD_TESTS := $(PD_TEST_SRCS:tests/unit/paytermd/test_%.c=$(B)/tests/unit/paytermd_%)
+UNIT_TESTS += $(PD_TESTS)
+
+$(B)/tests/unit/paytermd_%: $(B)/obj/tests/unit/paytermd/test_%.o \
+		$(PD_CORE_OBJS) $(PD_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PD_LDLIBS) $(call pkg_libs,check)

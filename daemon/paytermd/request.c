@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* paytermd: JWS ES256 payment request verification and single use. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "request.h"
+
+#define MAX_SKEW 300
+
+EVP_PKEY *pd_request_load_key(const char *path)
+{
+	EVP_PKEY *k = NULL;
+	FILE *f = fopen(path, "re");
+	X509 *x;
+
+	if (!f)
+		return NULL;
+	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	if (!k) {
+		rewind(f);
+		x = PEM_read_X509(f, NULL, NULL, NULL);
+		if (x) {
+			k = X509_get_pubkey(x);
+			X509_free(x);
+		}
+	}
+	fclose(f);
+	if (k && (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
+		  EVP_PKEY_get_bits(k) != 256)) {
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+/* base64url without padding -> bytes; returns length or -1 */
+static long b64url_decode(const char *in, size_t len, unsigned char *out,
+			  size_t cap)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned long acc = 0;
+	size_t i, n = 0;
+	int bits = 0;
+
+	if (len % 4 == 1)
+		return -1;
+	for (i = 0; i < len; i++) {
+		const char *p = in[i] ? strchr(tbl, in[i]) : NULL;
+
+		if (!p)
+			return -1;
+		acc = acc << 6 | (unsigned long)(p - tbl);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == cap)
+				return -1;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* leftover bits must be zero (canonical encoding) */
+	if (acc & ((1UL << bits) - 1))
+		return -1;
+	return (long)n;
+}
+
+static json_t *decode_json(const char *in, size_t len)
+{
+	unsigned char buf[4096];
+	long n = b64url_decode(in, len, buf, sizeof(buf));
+
+	if (n < 0)
+		return NULL;
+	return json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES,
+			  NULL);
+}
+
+static int verify_sig(EVP_PKEY *key, const char *signing_input, size_t silen,
+		      const unsigned char raw[64])
+{
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
+	unsigned char *der = NULL;
+	EVP_MD_CTX *md = NULL;
+	int derlen, ok = 0;
+
+	if (!sig || !r || !s || !ECDSA_SIG_set0(sig, r, s)) {
+		BN_free(r);
+		BN_free(s);
+		goto out;
+	}
+	derlen = i2d_ECDSA_SIG(sig, &der);
+	md = EVP_MD_CTX_new();
+	if (derlen > 0 && md &&
+	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+	    EVP_DigestVerify(md, der, (size_t)derlen,
+			     (const unsigned char *)signing_input, silen) == 1)
+		ok = 1;
+out:
+	EVP_MD_CTX_free(md);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(sig);
+	return ok;
+}
+
+static int copy_str(json_t *o, const char *k, char *dst, size_t cap,
+		    size_t minlen)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	size_t i, n;
+
+	if (!v || (n = strlen(v)) < minlen || n >= cap)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return -1;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+enum pd_req_err pd_request_verify(EVP_PKEY *key, const char *jws,
+				  const char *terminal_id, int64_t now,
+				  struct pd_request *req, char *why,
+				  size_t whylen)
+{
+	const char *d1, *d2;
+	unsigned char sig[80];
+	json_t *hdr = NULL, *pl = NULL, *amt, *exp, *iat;
+	enum pd_req_err e = PD_REQ_MALFORMED;
+	const char *alg, *tid;
+	long n;
+
+	memset(req, 0, sizeof(*req));
+	snprintf(why, whylen, "malformed request");
+	if (!jws || strlen(jws) > 8192)
+		return e;
+	d1 = strchr(jws, '.');
+	d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+	if (!d1 || !d2 || strchr(d2 + 1, '.'))
+		return e;
+	hdr = decode_json(jws, (size_t)(d1 - jws));
+	if (!json_is_object(hdr))
+		goto out;
+	alg = json_string_value(json_object_get(hdr, "alg"));
+	if (!alg || strcmp(alg, "ES256") || json_object_get(hdr, "crit")) {
+		snprintf(why, whylen, "request not signed with ES256");
+		e = PD_REQ_FORGED;
+		goto out;
+	}
+	n = b64url_decode(d2 + 1, strlen(d2 + 1), sig, sizeof(sig));
+	if (n != 64 || !verify_sig(key, jws, (size_t)(d2 - jws), sig)) {
+		snprintf(why, whylen, "request signature does not verify");
+		e = PD_REQ_FORGED;
+		goto out;
+	}
+	/* signed by the server from here on; still check every claim */
+	pl = decode_json(d1 + 1, (size_t)(d2 - d1 - 1));
+	amt = json_object_get(pl, "amount");
+	exp = json_object_get(pl, "exp");
+	iat = json_object_get(pl, "iat");
+	if (!json_is_object(pl) ||
+	    copy_str(pl, "request_id", req->id, sizeof(req->id), 1) ||
+	    copy_str(pl, "order_id", req->order_id, sizeof(req->order_id), 1) ||
+	    copy_str(pl, "merchant_id", req->merchant_name,
+		     sizeof(req->merchant_name), 1) ||
+	    copy_str(pl, "currency_numeric", req->currency,
+		     sizeof(req->currency), 3) ||
+	    strspn(req->currency, "0123456789") != 3 ||
+	    !json_is_integer(amt) || json_integer_value(amt) < 1 ||
+	    json_integer_value(amt) > 999999999999LL || !json_is_integer(exp)) {
+		snprintf(why, whylen, "request lacks a valid claim");
+		goto out;
+	}
+	if (copy_str(pl, "currency", req->currency_alpha,
+		     sizeof(req->currency_alpha), 3))
+		snprintf(req->currency_alpha, sizeof(req->currency_alpha), "%s",
+			 req->currency);
+	req->amount = (uint64_t)json_integer_value(amt);
+	req->expires = json_integer_value(exp);
+	tid = json_string_value(json_object_get(pl, "terminal_id"));
+	if (!tid || strcmp(tid, terminal_id)) {
+		snprintf(why, whylen, "request is addressed to another terminal");
+		e = PD_REQ_WRONG_TERMINAL;
+		goto out;
+	}
+	if (req->expires <= now) {
+		snprintf(why, whylen, "request expired");
+		e = PD_REQ_EXPIRED;
+		goto out;
+	}
+	if (json_is_integer(iat) && json_integer_value(iat) > now + MAX_SKEW) {
+		snprintf(why, whylen, "request issued in the future");
+		e = PD_REQ_NOT_YET;
+		goto out;
+	}
+	snprintf(req->jws, sizeof(req->jws), "%s", jws);
+	e = PD_REQ_OK;
+	why[0] = '\0';
+out:
+	json_decref(hdr);
+	json_decref(pl);
+	return e;
+}
+
+/* ---- single use ---- */
+
+struct used_ent {
+	char *id;
+	int64_t expires;
+};
+
+struct pd_used {
+	char *path;
+	struct used_ent *e;
+	size_t n, cap;
+};
+
+static int used_append(struct pd_used *u, const char *id, int64_t exp)
+{
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 64;
+		struct used_ent *e = realloc(u->e, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		u->e = e;
+		u->cap = cap;
+	}
+	u->e[u->n].id = strdup(id);
+	if (!u->e[u->n].id)
+		return -ENOMEM;
+	u->e[u->n++].expires = exp;
+	return 0;
+}
+
+int pd_used_open(const char *dir, struct pd_used **out)
+{
+	struct pd_used *u = calloc(1, sizeof(*u));
+	char line[256], id[200];
+	long long exp;
+	FILE *f;
+
+	if (!u || asprintf(&u->path, "%s/used-requests", dir) < 0) {
+		free(u);
+		return -ENOMEM;
+	}
+	f = fopen(u->path, "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "%199s %lld", id, &exp) == 2)
+				used_append(u, id, exp);
+		fclose(f);
+	} else if (errno != ENOENT) {
+		int e = -errno;
+
+		pd_used_free(u);
+		return e;
+	}
+	*out = u;
+	return 0;
+}
+
+bool pd_used_seen(struct pd_used *u, const char *id)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (!strcmp(u->e[i].id, id))
+			return true;
+	return false;
+}
+
+int pd_used_add(struct pd_used *u, const char *id, int64_t expires, int64_t now)
+{
+	char *tmp = NULL;
+	size_t i, k = 0;
+	FILE *f;
+	int r = 0;
+
+	/* forget expired ids: an expired request is refused anyway */
+	for (i = 0; i < u->n; i++) {
+		if (u->e[i].expires + MAX_SKEW < now)
+			free(u->e[i].id);
+		else
+			u->e[k++] = u->e[i];
+	}
+	u->n = k;
+	r = used_append(u, id, expires);
+	if (r)
+		return r;
+	if (asprintf(&tmp, "%s.tmp", u->path) < 0)
+		return -ENOMEM;
+	f = fopen(tmp, "we");
+	if (!f) {
+		r = -errno;
+		free(tmp);
+		return r;
+	}
+	for (i = 0; i < u->n; i++)
+		fprintf(f, "%s %lld\n", u->e[i].id, (long long)u->e[i].expires);
+	if (fflush(f) || fsync(fileno(f)))
+		r = -errno;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && rename(tmp, u->path))
+		r = -errno;
+	free(tmp);
+	return r;
+}
+
+void pd_used_free(struct pd_used *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->n; i++)
+		free(u->e[i].id);
+	free(u->e);
+	free(u->path);
+	free(u);
+}

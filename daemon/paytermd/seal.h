@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * paytermd: turning clear card data and the PIN into the encrypted,
+ * MACed fields of docs/protocol.md ("ISO 8583 profile": fields 4, 22,
+ * 49, 52/61, 53, 55, 62, 64).
+ *
+ * One struct pd_seal per transaction, in locked memory:
+ *   pd_seal_begin()  takes the next DUKPT KSN from the key store (durably
+ *                    advanced first), derives the data, PIN and MAC keys
+ *   pd_seal_card()   encrypts the field 62 plaintext at once; keeps only
+ *                    the PAN the PIN block needs
+ *   pd_seal_pin()    builds and encrypts the PIN block; wipes PIN, PAN
+ *                    and the PIN key
+ *   pd_seal_finish() computes the request MAC; wipes every key
+ * The output (struct pd_sealed) holds only ciphertext, the KSN and the MAC.
+ */
+#ifndef PD_SEAL_H
+#define PD_SEAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "card.h"
+
+struct pt_keystore;
+
+#define PD_F62_MAX	256		/* bytes of ciphertext */
+#define PD_F55_MAX	255		/* bytes of ICC data */
+
+struct pd_sealed {
+	bool aes;			/* AES DUKPT (else TDES) */
+	int pin_format;			/* 0, 3, 4, or -1 no PIN */
+	uint8_t f53[48];
+	uint8_t ksn[12];
+	size_t ksn_len;
+	uint8_t pinblock[16];		/* encrypted */
+	size_t pinblock_len;
+	uint8_t f62[PD_F62_MAX];	/* encrypted card data */
+	size_t f62_len;
+	uint8_t f55[PD_F55_MAX];	/* ICC data (clear, no card data tags) */
+	size_t f55_len;
+	char amount[13];		/* field 4, n 12 */
+	char entry_mode[4];		/* field 22, n 3 */
+	char currency[4];		/* field 49, n 3 */
+	uint8_t mac[8];			/* field 64 */
+};
+
+struct pd_seal;
+
+/* Allocates the state in locked memory.  @pin_format -1 = auto. */
+int pd_seal_begin(struct pt_keystore *ks, int pin_format,
+		  struct pd_seal **out);
+int pd_seal_card(struct pd_seal *s, const struct pd_card *card);
+int pd_seal_pin(struct pd_seal *s, const char *pin);
+/* No PIN (contactless under the CVM limit): wipes the PIN key. */
+void pd_seal_no_pin(struct pd_seal *s);
+/* Fields 4/22/49 and optional 55, then the MAC; fills @out. */
+int pd_seal_finish(struct pd_seal *s, uint64_t amount, const char *currency,
+		   const char *entry_mode, const uint8_t *f55, size_t f55_len,
+		   struct pd_sealed *out);
+/* Wipe and free (safe at any stage, NULL ok). */
+void pd_seal_free(struct pd_seal *s);
+
+/* The MAC input of docs/protocol.md "MAC (field 64)"; exposed for tests.
+ * Returns bytes written or -ENOSPC. */
+int pd_mac_data(const struct pd_sealed *p, uint8_t *out, size_t cap);
+
+#endif

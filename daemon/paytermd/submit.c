@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * paytermd: submission to payterm-server's terminal API over HTTPS with
+ * mutual TLS, libcurl's multi interface driven by the sd-event loop.
+ *
+ *   POST /v1/terminal/payments            Idempotency-Key: <per transaction>
+ *   GET  /v1/terminal/payments?idempotency_key=K    status after a timeout
+ *   POST /v1/terminal/payments/{id}/reversal        result still unknown
+ *
+ * Never charge twice: every retry of the submission carries the same
+ * idempotency key; a lost answer is recovered by the status query; if the
+ * status stays unknown the payment is reversed.  Never lose a result: an
+ * answer that arrives is applied even if the caller has left.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../crypto/payterm_crypto.h"
+#include "daemon.h"
+#include "log.h"
+
+struct pd_http {
+	struct pd_daemon *d;
+	CURLM *multi;
+	sd_event_source *timer;
+};
+
+enum phase { PH_SUBMIT, PH_STATUS, PH_REVERSE };
+
+struct pd_submit {
+	struct pd_txnobj *o;		/* NULL when detached */
+	struct pd_http *h;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *body;
+	char *resp;
+	size_t resp_len;
+	enum phase phase;
+	unsigned attempt;
+	char key[40];			/* idempotency key */
+	char payment_id[64];
+	sd_event_source *retry;
+};
+
+static size_t on_data(char *p, size_t sz, size_t n, void *user)
+{
+	struct pd_submit *s = user;
+	size_t len = sz * n;
+	char *r;
+
+	if (s->resp_len + len > 65536)
+		return 0;
+	r = realloc(s->resp, s->resp_len + len + 1);
+	if (!r)
+		return 0;
+	memcpy(r + s->resp_len, p, len);
+	s->resp = r;
+	s->resp_len += len;
+	s->resp[s->resp_len] = '\0';
+	return len;
+}
+
+static void easy_done(struct pd_submit *s)
+{
+	if (s->easy) {
+		curl_multi_remove_handle(s->h->multi, s->easy);
+		curl_easy_cleanup(s->easy);
+		s->easy = NULL;
+	}
+	curl_slist_free_all(s->headers);
+	s->headers = NULL;
+	free(s->resp);
+	s->resp = NULL;
+	s->resp_len = 0;
+}
+
+static void submit_free(struct pd_submit *s)
+{
+	easy_done(s);
+	sd_event_source_disable_unref(s->retry);
+	free(s->body);
+	free(s);
+}
+
+static int start_easy(struct pd_submit *s, const char *method, const char *url_path,
+		      const char *body)
+{
+	const struct pd_config *c = &s->h->d->cfg;
+	char url[512], hdr[96];
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(url, sizeof(url), "%s%s", c->server_url, url_path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file);
+	curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)c->server_timeout_s);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)c->server_timeout_s);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "paytermd/" PD_VERSION);
+	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	s->headers = curl_slist_append(s->headers, "Accept: application/json");
+	if (s->phase == PH_SUBMIT) {
+		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", s->key);
+		s->headers = curl_slist_append(s->headers, hdr);
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	if (!strcmp(method, "POST")) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "{}");
+	}
+	s->easy = e;
+	if (curl_multi_add_handle(s->h->multi, e) != CURLM_OK) {
+		easy_done(s);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int status_query(struct pd_submit *s)
+{
+	char path[128];
+
+	s->phase = PH_STATUS;
+	snprintf(path, sizeof(path), "/v1/terminal/payments?idempotency_key=%s",
+		 s->key);
+	return start_easy(s, "GET", path, NULL);
+}
+
+static int reverse(struct pd_submit *s)
+{
+	char path[160];
+
+	s->phase = PH_REVERSE;
+	if (!s->payment_id[0])
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/v1/terminal/payments/%s/reversal",
+		 s->payment_id);
+	return start_easy(s, "POST", path, "{}");
+}
+
+static void end_failed(struct pd_submit *s, const char *msg)
+{
+	struct pd_txnobj *o = s->o;
+
+	if (o) {
+		o->submit = NULL;
+		pd_txn_submit_failed(o->txn, msg);
+	} else {
+		log_warn("submission %s ended without a caller: %s", s->key, msg);
+	}
+	submit_free(s);
+}
+
+static void end_result(struct pd_submit *s, const char *rc, const char *auth,
+		       const char *msg)
+{
+	struct pd_txnobj *o = s->o;
+
+	if (o) {
+		o->submit = NULL;
+		pd_txn_submit_result(o->txn, rc, auth, msg);
+	} else {
+		log_notice("submission %s result %s", s->key, rc);
+	}
+	submit_free(s);
+}
+
+static int on_retry(sd_event_source *src, uint64_t usec, void *user)
+{
+	struct pd_submit *s = user;
+
+	s->retry = sd_event_source_disable_unref(s->retry);
+	if (status_query(s) < 0)
+		end_failed(s, "Result unknown");
+	return 0;
+}
+
+static void retry_later(struct pd_submit *s)
+{
+	uint64_t delay = 1000000ULL << (s->attempt < 4 ? s->attempt : 4);
+
+	s->attempt++;
+	if (sd_event_add_time_relative(s->h->d->event, &s->retry,
+				       CLOCK_MONOTONIC, delay, 0, on_retry,
+				       s) < 0)
+		end_failed(s, "Result unknown");
+}
+
+static const char *response_text(const char *rc)
+{
+	static const struct { const char *rc, *text; } t[] = {
+		{ "00", "Approved" }, { "05", "Declined: do not honour" },
+		{ "14", "Declined: invalid card number" },
+		{ "51", "Declined: insufficient funds" },
+		{ "54", "Declined: card expired" }, { "55", "Declined: incorrect PIN" },
+		{ "75", "Declined: PIN tries exceeded" },
+		{ "91", "Declined: issuer unavailable" },
+		{ "94", "Declined: duplicate transmission" },
+		{ "96", "Declined: system malfunction" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(t[i].rc, rc))
+			return t[i].text;
+	return "Declined";
+}
+
+/* A payment view from the server: final → result; else keep asking. */
+static void apply_view(struct pd_submit *s, json_t *v)
+{
+	const char *state = json_string_value(json_object_get(v, "state"));
+	const char *rc = json_string_value(json_object_get(v, "response_code"));
+	const char *auth = json_string_value(json_object_get(v, "auth_code"));
+	const char *pid = json_string_value(json_object_get(v, "payment_id"));
+
+	if (pid)
+		snprintf(s->payment_id, sizeof(s->payment_id), "%s", pid);
+	if (json_is_true(json_object_get(v, "approved"))) {
+		end_result(s, "00", auth, "Approved");
+		return;
+	}
+	if (state && (!strcmp(state, "declined") || !strcmp(state, "reversed") ||
+		      !strcmp(state, "expired")) && rc && strlen(rc) == 2) {
+		end_result(s, rc, NULL, response_text(rc));
+		return;
+	}
+	if (state && !strcmp(state, "declined")) {
+		end_result(s, "05", NULL, "Declined");
+		return;
+	}
+	/* authorizing, reversal pending, unknown: ask again, then reverse */
+	if (s->attempt < s->h->d->cfg.submit_attempts) {
+		retry_later(s);
+		return;
+	}
+	if (reverse(s) < 0)
+		end_failed(s, "Result unknown; contact the merchant");
+}
+
+static void on_done(struct pd_submit *s, CURLcode cc)
+{
+	long status = 0;
+	json_t *j = NULL;
+	const char *emsg = NULL;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (cc == CURLE_OK && s->resp)
+		j = json_loads(s->resp, 0, NULL);
+	if (j)
+		emsg = json_string_value(json_object_get(json_object_get(j, "error"),
+							  "message"));
+	log_debug("submission %s phase %d: curl %d, HTTP %ld", s->key, s->phase,
+		  cc, status);
+	easy_done(s);
+
+	switch (s->phase) {
+	case PH_SUBMIT:
+		if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST) {
+			/* nothing was sent: nothing can have been charged */
+			end_failed(s, "Payment server unreachable");
+			break;
+		}
+		if (cc != CURLE_OK) {
+			log_warn("submission %s: %s; asking for the status",
+				 s->key, curl_easy_strerror(cc));
+			if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ||
+			    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CACERT_BADFILE) {
+				end_failed(s, "TLS handshake with the payment server failed");
+				break;
+			}
+			retry_later(s);
+			break;
+		}
+		if (status == 200 && json_is_object(j)) {
+			apply_view(s, j);
+		} else if (status == 409 || status >= 500) {
+			retry_later(s);
+		} else {
+			char m[200];
+
+			snprintf(m, sizeof(m), "Refused by the payment server: %s",
+				 emsg ? emsg : "error");
+			end_failed(s, m);
+		}
+		break;
+	case PH_STATUS:
+		if (cc == CURLE_OK && status == 200 && json_is_object(j)) {
+			apply_view(s, j);
+		} else if (cc == CURLE_OK && status == 404) {
+			/* the submission never arrived: nothing charged */
+			end_failed(s, "Payment server did not receive the payment");
+		} else if (s->attempt < s->h->d->cfg.submit_attempts) {
+			retry_later(s);
+		} else {
+			end_failed(s, "Result unknown; the payment will be reversed by the server");
+		}
+		break;
+	case PH_REVERSE:
+		if (cc == CURLE_OK && (status == 202 || status == 200))
+			end_result(s, "96", NULL, "No answer from the bank: payment reversed");
+		else
+			end_failed(s, "Result unknown; reversal not confirmed");
+		break;
+	}
+	json_decref(j);
+}
+
+static void check_done(struct pd_http *h)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(h->multi, &left))) {
+		struct pd_submit *s = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+		if (s)
+			on_done(s, msg->data.result);
+	}
+}
+
+static int on_sock_io(sd_event_source *src, int fd, uint32_t revents, void *user)
+{
+	struct pd_http *h = user;
+	int action = 0, running;
+
+	if (revents & EPOLLIN)
+		action |= CURL_CSELECT_IN;
+	if (revents & EPOLLOUT)
+		action |= CURL_CSELECT_OUT;
+	if (revents & (EPOLLERR | EPOLLHUP))
+		action |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(h->multi, fd, action, &running);
+	check_done(h);
+	return 0;
+}
+
+static int sock_cb(CURL *e, curl_socket_t fd, int what, void *user, void *sockp)
+{
+	struct pd_http *h = user;
+	sd_event_source *src = sockp;
+	uint32_t events = 0;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (src)
+			sd_event_source_disable_unref(src);
+		curl_multi_assign(h->multi, fd, NULL);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		events |= EPOLLOUT;
+	if (src) {
+		sd_event_source_set_io_events(src, events);
+		sd_event_source_set_enabled(src, SD_EVENT_ON);
+		return 0;
+	}
+	if (sd_event_add_io(h->d->event, &src, fd, events, on_sock_io, h) < 0)
+		return -1;
+	curl_multi_assign(h->multi, fd, src);
+	return 0;
+}
+
+static int on_timer(sd_event_source *src, uint64_t usec, void *user)
+{
+	struct pd_http *h = user;
+	int running;
+
+	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(h);
+	return 0;
+}
+
+static int timer_cb(CURLM *m, long ms, void *user)
+{
+	struct pd_http *h = user;
+	uint64_t now;
+
+	if (ms < 0) {
+		if (h->timer)
+			sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
+		return 0;
+	}
+	sd_event_now(h->d->event, CLOCK_MONOTONIC, &now);
+	if (!h->timer)
+		return sd_event_add_time(h->d->event, &h->timer, CLOCK_MONOTONIC,
+					 now + (uint64_t)ms * 1000, 0, on_timer,
+					 h) < 0 ? -1 : 0;
+	sd_event_source_set_time(h->timer, now + (uint64_t)ms * 1000);
+	sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+int pd_http_new(struct pd_daemon *d, struct pd_http **out, char *err,
+		size_t errlen)
+{
+	struct pd_http *h;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		snprintf(err, errlen, "libcurl initialisation failed");
+		return -EIO;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->d = d;
+	h->multi = curl_multi_init();
+	if (!h->multi) {
+		free(h);
+		return -ENOMEM;
+	}
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	*out = h;
+	return 0;
+}
+
+void pd_http_free(struct pd_http *h)
+{
+	if (!h)
+		return;
+	curl_multi_cleanup(h->multi);
+	sd_event_source_disable_unref(h->timer);
+	free(h);
+	curl_global_cleanup();
+}
+
+static const char *dukpt_name(const struct pd_daemon *d, const struct pd_sealed *s)
+{
+	const struct pt_dukpt_dev *dev = pt_ks_dev(d->ks);
+
+	if (!s->aes)
+		return "tdes";
+	switch (dev->dk_type) {
+	case PT_KT_AES192:
+		return "aes192";
+	case PT_KT_AES256:
+		return "aes256";
+	default:
+		return "aes128";
+	}
+}
+
+static json_t *hexj(const uint8_t *b, size_t n)
+{
+	char buf[1024];
+
+	if (2 * n + 1 > sizeof(buf))
+		return json_null();
+	pt_hex_encode(b, n, buf);
+	return json_string(buf);
+}
+
+int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *sealed)
+{
+	struct pd_daemon *d = o->d;
+	struct pd_txn *t = o->txn;
+	struct pd_submit *s;
+	uint8_t rnd[16];
+	json_t *j;
+	int r;
+
+	if (!d->http)
+		return -ENOTCONN;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->o = o;
+	s->h = d->http;
+	if (pt_random(rnd, sizeof(rnd))) {
+		free(s);
+		return -EIO;
+	}
+	pt_hex_encode(rnd, sizeof(rnd), s->key);
+	j = json_object();
+	json_object_set_new(j, "request_id", json_string(t->req.id));
+	json_object_set_new(j, "request", json_string(t->req.jws));
+	json_object_set_new(j, "merchant_id", json_string(t->req.merchant_name));
+	json_object_set_new(j, "order_id", json_string(t->req.order_id));
+	json_object_set_new(j, "amount", json_integer((json_int_t)t->req.amount));
+	json_object_set_new(j, "currency", json_string(t->req.currency_alpha));
+	json_object_set_new(j, "entry_mode", json_string(sealed->entry_mode));
+	json_object_set_new(j, "masked_pan", json_string(t->masked_pan));
+	json_object_set_new(j, "dukpt", json_string(dukpt_name(d, sealed)));
+	json_object_set_new(j, "ksn", hexj(sealed->ksn, sealed->ksn_len));
+	if (sealed->pin_format >= 0) {
+		json_object_set_new(j, "pin_block_format",
+				    json_integer(sealed->pin_format));
+		json_object_set_new(j, "pin_block",
+				    hexj(sealed->pinblock, sealed->pinblock_len));
+	} else {
+		json_object_set_new(j, "pin_block_format", json_null());
+	}
+	json_object_set_new(j, "card_data", hexj(sealed->f62, sealed->f62_len));
+	if (sealed->f55_len)
+		json_object_set_new(j, "icc_data", hexj(sealed->f55, sealed->f55_len));
+	json_object_set_new(j, "mac", hexj(sealed->mac, 8));
+	s->body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!s->body) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->phase = PH_SUBMIT;
+	r = start_easy(s, "POST", "/v1/terminal/payments", s->body);
+	if (r < 0) {
+		submit_free(s);
+		return r;
+	}
+	o->submit = s;
+	log_info("transaction %u: submitted (idempotency key %s)", t->id, s->key);
+	return 0;
+}
+
+void pd_submit_detach(struct pd_txnobj *o)
+{
+	if (o->submit) {
+		/* the answer is still applied (logged) when it comes */
+		o->submit->o = NULL;
+		o->submit = NULL;
+	}
+}

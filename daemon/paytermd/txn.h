@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * paytermd: one payment, as a state machine driven by reader events.
+ *
+ *   waiting-card -> reading-card -> waiting-pin -> submitting -> approved
+ *        |               |              |             |      \-> declined
+ *        +---------------+--------------+-------------+-> cancelled / failed
+ *
+ * The transaction owns the readers it claimed (struct pd_io) and their
+ * event sources; the bus layer sees it through struct pd_txn_hooks.
+ */
+#ifndef PD_TXN_H
+#define PD_TXN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "io.h"
+#include "seal.h"
+
+enum pd_state {
+	PD_ST_WAIT_CARD,
+	PD_ST_READ_CARD,
+	PD_ST_WAIT_PIN,
+	PD_ST_SUBMIT,
+	PD_ST_APPROVED,		/* final states from here on */
+	PD_ST_DECLINED,
+	PD_ST_CANCELLED,
+	PD_ST_FAILED,
+};
+
+/* property change bits for hooks->changed */
+enum {
+	PD_P_STATE = 1 << 0,
+	PD_P_ENTRY_MODE = 1 << 1,
+	PD_P_MASKED_PAN = 1 << 2,
+	PD_P_PIN_DIGITS = 1 << 3,
+	PD_P_RESULT_CODE = 1 << 4,
+	PD_P_AUTH_CODE = 1 << 5,
+	PD_P_MESSAGE = 1 << 6,
+};
+
+/* A verified payment request (request.c). */
+struct pd_request {
+	char id[80];			/* single-use id */
+	uint64_t amount;		/* minor units */
+	char currency[4];		/* ISO 4217 numeric */
+	char currency_alpha[4];		/* ISO 4217 alpha ("EUR") */
+	char merchant_name[80];
+	char order_id[80];
+	int64_t expires;		/* unix seconds */
+	char jws[8200];			/* the request as received */
+};
+
+struct pd_txn;
+
+struct pd_txn_hooks {
+	void (*changed)(struct pd_txn *t, unsigned props);
+	void (*finished)(struct pd_txn *t);
+	/* Start the submission; report with pd_txn_submit_result/_failed. */
+	int (*submit)(struct pd_txn *t, const struct pd_sealed *sealed);
+	/* wall clock for the expiry check (tests override) */
+	int64_t (*now)(void);
+};
+
+struct pd_txn {
+	unsigned id;
+	enum pd_state state;
+	const struct pd_config *cfg;
+	struct pt_keystore *ks;
+	sd_event *event;
+	const struct pd_txn_hooks *hooks;
+	void *user;
+	struct pd_request req;
+	unsigned modes;			/* PD_ENTRY_* allowed */
+
+	char entry_mode[8];		/* "", "swipe", "chip", "tap" */
+	char masked_pan[20];
+	unsigned pin_digits;
+	char result_code[4];
+	char auth_code[8];
+	char message[160];
+
+	struct pd_io *io[PAYTERM_MAX_SLOTS * 2];
+	unsigned n_io;
+	struct pd_io *card_io, *pin_io;
+	bool pin_active;
+	bool chip_failed;
+	bool card_powered;
+	struct pd_seal *seal;
+	char f22[4];
+	uint8_t f55[PD_F55_MAX];
+	size_t f55_len;
+	sd_event_source *stage_timer;
+	sd_event_source *deadline;
+};
+
+const char *pd_state_name(enum pd_state s);
+static inline bool pd_state_final(enum pd_state s) { return s >= PD_ST_APPROVED; }
+
+struct pd_txn *pd_txn_new(sd_event *e, const struct pd_config *cfg,
+			  struct pt_keystore *ks, const struct pd_request *req,
+			  unsigned modes, const struct pd_txn_hooks *hooks,
+			  void *user);
+/* Hand an opened reader to the transaction (it owns it from now on). */
+int pd_txn_add_io(struct pd_txn *t, struct pd_io *io);
+/* Claim the readers and wait for a card.  -ENODEV: no usable card reader
+ * or no PIN pad; -EBUSY: claimed by someone else. */
+int pd_txn_start(struct pd_txn *t);
+/* A reader event (called by the io source, or by tests). */
+void pd_txn_event(struct pd_txn *t, struct pd_io *io,
+		  const struct payterm_event *ev);
+/* The reader disappeared. */
+void pd_txn_io_gone(struct pd_txn *t, struct pd_io *io);
+/* 0 cancelled; -EINPROGRESS when authorisation runs; -EALREADY finished. */
+int pd_txn_cancel(struct pd_txn *t, const char *why);
+void pd_txn_submit_result(struct pd_txn *t, const char *rc,
+			  const char *auth, const char *msg);
+void pd_txn_submit_failed(struct pd_txn *t, const char *msg);
+void pd_txn_free(struct pd_txn *t);
+
+#endif

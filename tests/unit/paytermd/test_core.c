@@ -1,0 +1,865 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * paytermd core: TLV, swipe -> card, request verification, sealing
+ * (checked by decrypting as the bank would) and the transaction state
+ * machine with a fake reader.
+ */
+#include <check.h>
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../../daemon/crypto/payterm_crypto.h"
+#include "../../../daemon/paytermd/card.h"
+#include "../../../daemon/paytermd/request.h"
+#include "../../../daemon/paytermd/seal.h"
+#include "../../../daemon/paytermd/secure.h"
+#include "../../../daemon/paytermd/tlv.h"
+#include "../../../daemon/paytermd/txn.h"
+
+#define T2 ";4761739001010010=301220100000001?"
+#define T1 "%B4761739001010010^PAYTERM/VISA OK^301220100000001?"
+#define PAN "4761739001010010"
+static const char bdk_hex[] = "FEDCBA9876543210F1F1F1F1F1F1F1F1";
+static const char ikid_hex[] = "1234567890123456";
+
+static void hex(const char *h, uint8_t *out, size_t *n)
+{
+	ck_assert_int_eq(pt_hex_decode(h, out, 64, n), 0);
+}
+
+/* ---------------- TLV ---------------- */
+
+START_TEST(t_tlv)
+{
+	static const uint8_t fci[] = {
+		0x6f, 0x1a, 0x84, 0x0e, '1', 'P', 'A', 'Y', '.', 'S', 'Y', 'S',
+		'.', 'D', 'D', 'F', '0', '1', 0xa5, 0x08, 0x88, 0x01, 0x01,
+		0x5f, 0x2d, 0x02, 'e', 'n',
+	};
+	static const uint8_t bad[] = { 0x9f, 0x02, 0x06, 0x00 };
+	static const uint8_t longlen[] = { 0x70, 0x81, 0x02, 0x5a, 0x00 };
+	uint8_t out[64];
+	size_t off = 0, n;
+	struct pd_tlv t;
+	uint32_t tag;
+
+	ck_assert_int_eq(pd_tlv_find(fci, sizeof(fci), 0x88, &t), 1);
+	ck_assert_uint_eq(t.len, 1);
+	ck_assert_uint_eq(t.value[0], 1);
+	ck_assert_int_eq(pd_tlv_find(fci, sizeof(fci), 0x5f2d, &t), 1);
+	ck_assert_uint_eq(t.len, 2);
+	ck_assert_int_eq(pd_tlv_find(fci, sizeof(fci), 0x9f38, &t), 0);
+	ck_assert_int_eq(pd_tlv_validate(fci, sizeof(fci)), 0);
+	ck_assert_int_eq(pd_tlv_validate(bad, sizeof(bad)), -EBADMSG);
+	ck_assert_int_eq(pd_tlv_find(longlen, sizeof(longlen), 0x5a, &t), 1);
+	ck_assert_int_eq(pd_tlv_put(out, sizeof(out), &off, 0x9f02,
+				    (const uint8_t *)"\0\0\0\0\x12\x34", 6), 0);
+	ck_assert_uint_eq(off, 9);
+	ck_assert_int_eq(memcmp(out, "\x9f\x02\x06\0\0\0\0\x12\x34", 9), 0);
+	ck_assert_int_eq(pd_tlv_put(out, 16, &off, 0x5a, out, 8), -ENOSPC);
+	/* DOL */
+	hex("9F02069F03069F1A0295055F2A029A039C019F3704", out, &n);
+	off = 0;
+	ck_assert_int_eq(pd_dol_next(out, n, &off, &tag, &n), 1);
+	ck_assert_uint_eq(tag, 0x9f02);
+	ck_assert_uint_eq(n, 6);
+}
+END_TEST
+
+/* ---------------- card ---------------- */
+
+static void make_swipe(struct payterm_swipe *sw, const char *t1, const char *t2)
+{
+	memset(sw, 0, sizeof(*sw));
+	if (t1) {
+		sw->track[0].status = PAYTERM_TRACK_OK;
+		sw->track[0].length = (uint16_t)strlen(t1);
+		memcpy(sw->track[0].data, t1, strlen(t1));
+	}
+	if (t2) {
+		sw->track[1].status = PAYTERM_TRACK_OK;
+		sw->track[1].length = (uint16_t)strlen(t2);
+		memcpy(sw->track[1].data, t2, strlen(t2));
+	}
+}
+
+START_TEST(t_card_swipe)
+{
+	struct payterm_swipe sw;
+	struct pd_card c;
+	uint8_t t57[32], f62[64];
+	size_t n;
+
+	make_swipe(&sw, T1, T2);
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_OK);
+	ck_assert_str_eq(c.pan, PAN);
+	ck_assert_str_eq(c.masked, "476173******0010");
+	ck_assert_str_eq(c.expiry, "3012");
+	ck_assert_str_eq(c.service_code, "201");
+	ck_assert(pd_card_has_chip(&c));
+	hex("4761739001010010D301220100000001", t57, &n);
+	ck_assert_uint_eq(c.t57_len, n);
+	ck_assert_int_eq(memcmp(c.t57, t57, n), 0);
+	ck_assert_int_eq(pd_card_f62_plain(&c, f62, sizeof(f62)), (int)n + 2);
+	ck_assert_uint_eq(f62[0], 0x57);
+	ck_assert(!pd_card_expired(&c, 2030, 12));
+	ck_assert(pd_card_expired(&c, 2031, 1));
+
+	/* track 1 only: PAN D YYMM SVC */
+	make_swipe(&sw, T1, NULL);
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_OK);
+	hex("4761739001010010D3012201", t57, &n);
+	ck_assert_uint_eq(c.t57_len, n);
+	ck_assert_int_eq(memcmp(c.t57, t57, n), 0);
+
+	/* magstripe-only card; odd length -> F pad */
+	make_swipe(&sw, NULL, ";4111111111111111=310610100000000?");
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_OK);
+	ck_assert(!pd_card_has_chip(&c));
+	ck_assert_uint_eq(c.t57_len, 16);
+	make_swipe(&sw, NULL, ";4111111111111111=31061010000000?");
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_OK);
+	ck_assert_uint_eq(c.t57_len, 16);
+	ck_assert_uint_eq(c.t57[15], 0x0f);
+
+	make_swipe(&sw, NULL, ";4761739001010011=301220100000001?");
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_LUHN);
+	make_swipe(&sw, "%B4111111111111111^X/Y^3106101?", T2);
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_MISMATCH);
+	make_swipe(&sw, NULL, ";garbage?");
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_UNREADABLE);
+	make_swipe(&sw, NULL, NULL);
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_UNREADABLE);
+	make_swipe(&sw, NULL, T2);
+	sw.flags = PAYTERM_SWIPE_READER_ENCRYPTED;
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_ENCRYPTED);
+	/* on failure nothing is left behind */
+	for (size_t i = 0; i < sizeof(c.pan); i++)
+		ck_assert_uint_eq((uint8_t)c.pan[i], 0);
+}
+END_TEST
+
+START_TEST(t_card_t57)
+{
+	uint8_t t57[32];
+	struct pd_card c;
+	size_t n;
+
+	hex("5413330089020011D291220100000001", t57, &n);
+	ck_assert_int_eq(pd_card_from_t57(t57, n, 1, PD_SRC_CHIP, &c), PD_CARD_OK);
+	ck_assert_str_eq(c.pan, "5413330089020011");
+	ck_assert_str_eq(c.expiry, "2912");
+	ck_assert(c.has_psn);
+	hex("5413330089020012D291220100000001", t57, &n);
+	ck_assert_int_eq(pd_card_from_t57(t57, n, -1, PD_SRC_CHIP, &c), PD_CARD_LUHN);
+	hex("54133300D2912F", t57, &n);
+	ck_assert_int_eq(pd_card_from_t57(t57, n, -1, PD_SRC_CHIP, &c),
+			 PD_CARD_UNREADABLE);
+}
+END_TEST
+
+/* ---------------- requests ---------------- */
+
+static EVP_PKEY *server_key;
+
+static void b64url(const unsigned char *in, size_t n, char *out)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i, o = 0;
+	unsigned long acc = 0;
+	int bits = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = acc << 8 | in[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			out[o++] = tbl[(acc >> bits) & 63];
+		}
+	}
+	if (bits)
+		out[o++] = tbl[(acc << (6 - bits)) & 63];
+	out[o] = '\0';
+}
+
+static char *sign(EVP_PKEY *k, const char *alg, json_t *payload)
+{
+	char *hj, *pj, *out, h64[512], p64[2048], s64[128];
+	unsigned char der[128], raw[64];
+	const unsigned char *dp = der;
+	size_t derlen = sizeof(der);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	json_t *hdr = json_pack("{s:s,s:s,s:s}", "alg", alg, "typ",
+				"payterm-request+jws", "kid", "payterm-1");
+	ECDSA_SIG *sig;
+
+	hj = json_dumps(hdr, JSON_COMPACT);
+	pj = json_dumps(payload, JSON_COMPACT);
+	b64url((unsigned char *)hj, strlen(hj), h64);
+	b64url((unsigned char *)pj, strlen(pj), p64);
+	out = malloc(strlen(h64) + strlen(p64) + 100);
+	sprintf(out, "%s.%s", h64, p64);
+	ck_assert_int_eq(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k), 1);
+	ck_assert_int_eq(EVP_DigestSign(md, der, &derlen, (unsigned char *)out,
+					strlen(out)), 1);
+	sig = d2i_ECDSA_SIG(NULL, &dp, (long)derlen);
+	BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32);
+	BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32);
+	b64url(raw, 64, s64);
+	strcat(out, ".");
+	strcat(out, s64);
+	ECDSA_SIG_free(sig);
+	EVP_MD_CTX_free(md);
+	free(hj);
+	free(pj);
+	json_decref(hdr);
+	return out;
+}
+
+static json_t *claims(const char *rid, int64_t exp)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:I,s:I}",
+			 "iss", "payterm-server", "request_id", rid,
+			 "merchant_id", "MERCHANT0001", "order_id", "order-1",
+			 "amount", (json_int_t)1234, "currency", "EUR",
+			 "currency_numeric", "978", "description", "coffee",
+			 "terminal_id", "TERM0001", "iat", (json_int_t)(exp - 600),
+			 "exp", (json_int_t)exp);
+}
+
+static void keys_setup(void)
+{
+	if (!server_key)
+		server_key = EVP_EC_gen("P-256");
+}
+
+START_TEST(t_request)
+{
+	EVP_PKEY *other = EVP_EC_gen("P-256");
+	int64_t now = time(NULL);
+	struct pd_request req;
+	char why[128], *jws, *tampered;
+	json_t *c;
+
+	keys_setup();
+	c = claims("req-1", now + 600);
+	jws = sign(server_key, "ES256", c);
+	ck_assert_int_eq(pd_request_verify(server_key, jws, "TERM0001", now, &req,
+					   why, sizeof(why)), PD_REQ_OK);
+	ck_assert_str_eq(req.id, "req-1");
+	ck_assert_uint_eq(req.amount, 1234);
+	ck_assert_str_eq(req.currency, "978");
+	ck_assert_str_eq(req.currency_alpha, "EUR");
+	ck_assert_str_eq(req.order_id, "order-1");
+	ck_assert_int_eq(pd_request_verify(server_key, jws, "TERM0002", now, &req,
+					   why, sizeof(why)), PD_REQ_WRONG_TERMINAL);
+	ck_assert_int_eq(pd_request_verify(server_key, jws, "TERM0001", now + 601,
+					   &req, why, sizeof(why)), PD_REQ_EXPIRED);
+	/* another key, a flipped payload byte, alg none */
+	ck_assert_int_eq(pd_request_verify(other, jws, "TERM0001", now, &req,
+					   why, sizeof(why)), PD_REQ_FORGED);
+	tampered = strdup(jws);
+	tampered[strchr(tampered, '.') - tampered + 5] ^= 1;
+	ck_assert_int_eq(pd_request_verify(server_key, tampered, "TERM0001", now,
+					   &req, why, sizeof(why)), PD_REQ_FORGED);
+	free(tampered);
+	free(jws);
+	jws = sign(server_key, "none", c);
+	ck_assert_int_eq(pd_request_verify(server_key, jws, "TERM0001", now, &req,
+					   why, sizeof(why)), PD_REQ_FORGED);
+	free(jws);
+	ck_assert_int_eq(pd_request_verify(server_key, "a.b", "TERM0001", now,
+					   &req, why, sizeof(why)), PD_REQ_MALFORMED);
+	json_decref(c);
+	EVP_PKEY_free(other);
+}
+END_TEST
+
+START_TEST(t_used)
+{
+	char dir[] = "/tmp/pd-used-XXXXXX", path[64];
+	struct pd_used *u;
+	int64_t now = 1000000;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(pd_used_open(dir, &u), 0);
+	ck_assert(!pd_used_seen(u, "a"));
+	ck_assert_int_eq(pd_used_add(u, "a", now + 100, now), 0);
+	ck_assert_int_eq(pd_used_add(u, "old", now - 1000, now), 0);
+	pd_used_free(u);
+	ck_assert_int_eq(pd_used_open(dir, &u), 0);
+	ck_assert(pd_used_seen(u, "a"));
+	ck_assert_int_eq(pd_used_add(u, "b", now + 100, now), 0);
+	ck_assert(!pd_used_seen(u, "old"));	/* expired ones are dropped */
+	pd_used_free(u);
+	snprintf(path, sizeof(path), "%s/used-requests", dir);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* ---------------- key store for sealing ---------------- */
+
+static char ksdir[64];
+static struct pt_keystore *ks;
+
+static void ks_setup(int aes)
+{
+	uint8_t bdk[16], ikid[8], ik[16], kek[PT_KEK_LEN], ksn[10];
+	struct pt_dukpt_dev dev;
+	char path[96];
+	size_t n;
+
+	snprintf(ksdir, sizeof(ksdir), "/tmp/pd-ks-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(ksdir));
+	chmod(ksdir, 0700);
+	snprintf(path, sizeof(path), "%s/store", ksdir);
+	memset(kek, 0x42, sizeof(kek));
+	hex(bdk_hex, bdk, &n);
+	if (aes) {
+		hex(ikid_hex, ikid, &n);
+		ck_assert_int_eq(pt_dukpt_aes_initial_key(bdk, 16, ikid, ik), 0);
+		ck_assert_int_eq(pt_dukpt_dev_init_aes(&dev, ik, 16, ikid), 0);
+	} else {
+		hex("FFFF9876543210E00000", ksn, &n);
+		ck_assert_int_eq(pt_dukpt_tdes_ipek(bdk, ksn, ik), 0);
+		ck_assert_int_eq(pt_dukpt_dev_init_tdes(&dev, ik, ksn), 0);
+	}
+	ck_assert_int_eq(pt_ks_create(path, kek, 0, &ks), 0);
+	ck_assert_int_eq(pt_ks_load(ks, &dev), 0);
+}
+
+static void ks_teardown(void)
+{
+	char cmd[128];
+
+	pt_ks_close(ks);
+	ks = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", ksdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Decrypt @s as the bank does and check card data, PIN and MAC. */
+static void bank_check(const struct pd_sealed *s, const char *pin)
+{
+	uint8_t bdk[16], txn[32], key[32], plain[256], mac[16], data[2048];
+	size_t n, plen, klen;
+	char got[PT_PIN_MAX + 1];
+	struct pd_tlv t;
+	int dl;
+
+	hex(bdk_hex, bdk, &n);
+	if (s->aes) {
+		ck_assert_int_eq(pt_dukpt_aes_host_txn_key(bdk, 16, s->ksn, txn), 0);
+		ck_assert_int_eq(pt_dukpt_aes_working_key(txn, 16, s->ksn,
+				PT_DUKPT_DATA_ENC, PT_KT_AES128, key), 0);
+		klen = 16;
+	} else {
+		ck_assert_int_eq(pt_dukpt_tdes_host_txn_key(bdk, s->ksn, txn), 0);
+		ck_assert_int_eq(pt_dukpt_tdes_working_key(txn, PT_DUKPT_DATA_ENC, key), 0);
+		klen = 16;
+	}
+	ck_assert_int_eq(pt_data_decrypt(s->aes ? PT_ALG_AES : PT_ALG_TDES, key,
+					 klen, NULL, s->f62, s->f62_len, plain,
+					 sizeof(plain), &plen), 0);
+	ck_assert_int_eq(pd_tlv_find(plain, plen, 0x57, &t), 1);
+	ck_assert_uint_eq(plain[0], 0x57);
+	if (pin) {
+		if (s->aes)
+			ck_assert_int_eq(pt_dukpt_aes_working_key(txn, 16, s->ksn,
+					PT_DUKPT_PIN, PT_KT_AES128, key), 0);
+		else
+			ck_assert_int_eq(pt_dukpt_tdes_working_key(txn, PT_DUKPT_PIN, key), 0);
+		ck_assert_int_eq(pt_pinblock_decrypt(s->pin_format, key, klen,
+				s->pinblock, s->pinblock_len, PAN, got), 0);
+		ck_assert_str_eq(got, pin);
+	}
+	if (s->aes)
+		ck_assert_int_eq(pt_dukpt_aes_working_key(txn, 16, s->ksn,
+				PT_DUKPT_MAC_GEN, PT_KT_AES128, key), 0);
+	else
+		ck_assert_int_eq(pt_dukpt_tdes_working_key(txn, PT_DUKPT_MAC_GEN, key), 0);
+	dl = pd_mac_data(s, data, sizeof(data));
+	ck_assert_int_gt(dl, 0);
+	if (s->aes)
+		ck_assert_int_eq(pt_cmac(PT_ALG_AES, key, 16, data, (size_t)dl, mac), 0);
+	else
+		ck_assert_int_eq(pt_retail_mac(key, 16, PT_PAD_M2, data, (size_t)dl, mac), 0);
+	ck_assert_int_eq(memcmp(mac, s->mac, 8), 0);
+	/* field 53 */
+	ck_assert_uint_eq(s->f53[0], s->aes ? 1 : 2);
+	ck_assert_int_eq(memcmp(s->f53 + 4, s->ksn, s->ksn_len), 0);
+}
+
+static void seal_one(int aes)
+{
+	struct payterm_swipe sw;
+	struct pd_card c;
+	struct pd_seal *s;
+	struct pd_sealed out;
+	uint8_t data[2048];
+	int n;
+
+	ks_setup(aes);
+	make_swipe(&sw, T1, T2);
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_OK);
+	ck_assert_int_eq(pd_seal_begin(ks, -1, &s), 0);
+	ck_assert_int_eq(pd_seal_card(s, &c), 0);
+	ck_assert_int_eq(pd_seal_pin(s, "1234"), 0);
+	ck_assert_int_eq(pd_seal_finish(s, 1234, "978", "901", NULL, 0, &out), 0);
+	pd_seal_free(s);
+	ck_assert_int_eq(out.pin_format, aes ? 4 : 0);
+	bank_check(&out, "1234");
+	ck_assert_str_eq(out.amount, "000000001234");
+	n = pd_mac_data(&out, data, sizeof(data));
+	ck_assert_int_eq(memcmp(data, "004000000001234022901049978", 27), 0);
+	ck_assert_int_eq(memcmp(data + 27, aes ? "053" : "052", 3), 0);
+	ck_assert_int_eq(memcmp(data + n - (int)(2 * out.f62_len) - 6, "062", 3), 0);
+	/* a wrong format for the key kind is refused */
+	ck_assert_int_eq(pd_seal_begin(ks, aes ? 0 : 4, &s), -EINVAL);
+	ks_teardown();
+}
+
+START_TEST(t_seal_aes)
+{
+	seal_one(1);
+}
+END_TEST
+
+START_TEST(t_seal_tdes)
+{
+	seal_one(0);
+}
+END_TEST
+
+/* ---------------- state machine with a fake reader ---------------- */
+
+struct fake {
+	struct pd_io io;
+	int claimed, released, closed, pin_started, pin_aborted;
+	int claim_err;
+	struct payterm_swipe sw;
+	int have_swipe;
+	char pin[16];
+	struct payterm_pin_params pp;
+	int *closed_flag;
+};
+
+static int f_claim(struct pd_io *io)
+{
+	struct fake *f = (struct fake *)io;
+
+	if (f->claim_err)
+		return f->claim_err;
+	f->claimed++;
+	return 0;
+}
+
+static int f_release(struct pd_io *io)
+{
+	((struct fake *)io)->released++;
+	return 0;
+}
+
+static int f_get_swipe(struct pd_io *io, struct payterm_swipe *sw)
+{
+	struct fake *f = (struct fake *)io;
+
+	if (!f->have_swipe)
+		return -ENODATA;
+	*sw = f->sw;
+	memset(&f->sw, 0, sizeof(f->sw));
+	f->have_swipe = 0;
+	return 0;
+}
+
+static int f_pin_start(struct pd_io *io, const struct payterm_pin_params *p)
+{
+	struct fake *f = (struct fake *)io;
+
+	f->pp = *p;
+	f->pin_started++;
+	return 0;
+}
+
+static int f_pin_abort(struct pd_io *io)
+{
+	((struct fake *)io)->pin_aborted++;
+	return 0;
+}
+
+static int f_get_pin(struct pd_io *io, struct payterm_pin *pin)
+{
+	struct fake *f = (struct fake *)io;
+
+	memset(pin, 0, sizeof(*pin));
+	pin->length = (uint8_t)strlen(f->pin);
+	memcpy(pin->digits, f->pin, pin->length);
+	return 0;
+}
+
+static int f_power_on(struct pd_io *io, unsigned slot, uint8_t *atr, size_t *n)
+{
+	return -ENOMEDIUM;
+}
+
+static int f_power_off(struct pd_io *io, unsigned slot)
+{
+	return 0;
+}
+
+static int f_transmit(struct pd_io *io, unsigned slot, const uint8_t *c,
+		      size_t cl, uint8_t *r, size_t *rl)
+{
+	return -EIO;
+}
+
+static void f_close(struct pd_io *io)
+{
+	struct fake *f = (struct fake *)io;
+
+	*f->closed_flag = 1;
+	free(f);
+}
+
+static const struct pd_io_ops fake_ops = {
+	f_claim, f_release, f_get_swipe, f_pin_start, f_pin_abort, f_get_pin,
+	f_power_on, f_power_off, f_transmit, f_close,
+};
+
+static struct fake *fake_new(uint32_t caps, int *closed)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	f->io.ops = &fake_ops;
+	f->io.caps = caps;
+	f->io.fd = -1;
+	snprintf(f->io.name, sizeof(f->io.name), "fake");
+	f->closed_flag = closed;
+	*closed = 0;
+	return f;
+}
+
+static struct {
+	unsigned changes, finished, submits;
+	char props_seen[256];
+	struct pd_sealed sealed;
+	int submit_ret;
+} H;
+
+static void h_changed(struct pd_txn *t, unsigned props)
+{
+	H.changes++;
+	if (props & PD_P_PIN_DIGITS) {
+		size_t l = strlen(H.props_seen);
+
+		snprintf(H.props_seen + l, sizeof(H.props_seen) - l, "%u,",
+			 t->pin_digits);
+	}
+}
+
+static void h_finished(struct pd_txn *t)
+{
+	H.finished++;
+}
+
+static int h_submit(struct pd_txn *t, const struct pd_sealed *s)
+{
+	H.submits++;
+	H.sealed = *s;
+	return H.submit_ret;
+}
+
+static int64_t h_now(void)
+{
+	return 1767225600;	/* 2026-01-01 */
+}
+
+static const struct pd_txn_hooks hooks = {
+	h_changed, h_finished, h_submit, h_now,
+};
+
+static struct pd_config cfg;
+static sd_event *ev;
+static struct pd_request req;
+
+static void sm_setup(void)
+{
+	memset(&H, 0, sizeof(H));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.pin_min = 4;
+	cfg.pin_max = 12;
+	cfg.pin_timeout_s = 30;
+	cfg.card_timeout_s = 60;
+	cfg.txn_timeout_s = 180;
+	cfg.entry_modes = PD_ENTRY_ALL;
+	cfg.chip_fallback = true;
+	cfg.pin_block_format = -1;
+	cfg.cvm_limit = 5000;
+	memcpy(cfg.country, "276", 4);
+	memset(&req, 0, sizeof(req));
+	snprintf(req.id, sizeof(req.id), "req-1");
+	req.amount = 1234;
+	memcpy(req.currency, "978", 4);
+	memcpy(req.currency_alpha, "EUR", 4);
+	ck_assert_int_ge(sd_event_new(&ev), 0);
+	ks_setup(1);
+}
+
+static void sm_teardown(void)
+{
+	ks_teardown();
+	sd_event_unref(ev);
+}
+
+static struct pd_txn *new_txn(struct fake **msr, struct fake **pad,
+			      int *c1, int *c2, uint32_t msr_caps)
+{
+	struct pd_txn *t = pd_txn_new(ev, &cfg, ks, &req, PD_ENTRY_ALL, &hooks,
+				      NULL);
+
+	*msr = fake_new(msr_caps, c1);
+	*pad = fake_new(PAYTERM_CAP_PINPAD, c2);
+	ck_assert_int_eq(pd_txn_add_io(t, &(*msr)->io), 0);
+	ck_assert_int_eq(pd_txn_add_io(t, &(*pad)->io), 0);
+	return t;
+}
+
+static void event(struct pd_txn *t, struct fake *f, int type, int value,
+		  int flags)
+{
+	struct payterm_event e = { .type = (uint16_t)type, .value = value,
+				   .flags = (uint8_t)flags };
+
+	pd_txn_event(t, &f->io, &e);
+}
+
+static void swipe(struct pd_txn *t, struct fake *f, const char *t1,
+		  const char *t2)
+{
+	make_swipe(&f->sw, t1, t2);
+	f->have_swipe = 1;
+	event(t, f, PAYTERM_EV_SWIPE, 3, PAYTERM_EVF_DATA_READY);
+}
+
+START_TEST(t_sm_swipe_pin)
+{
+	struct fake *msr, *pad;
+	int c1, c2;
+	struct pd_txn *t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	ck_assert_int_eq(msr->claimed, 1);
+	ck_assert_int_eq(pad->claimed, 1);
+	ck_assert_int_eq(t->state, PD_ST_WAIT_CARD);
+	swipe(t, msr, NULL, ";4111111111111111=310610100000000?");
+	ck_assert_int_eq(t->state, PD_ST_WAIT_PIN);
+	ck_assert_str_eq(t->masked_pan, "411111******1111");
+	ck_assert_str_eq(t->entry_mode, "swipe");
+	ck_assert_int_eq(pad->pin_started, 1);
+	ck_assert_uint_eq(pad->pp.min_length, 4);
+	ck_assert_uint_eq(pad->pp.timeout_ms, 30000);
+	event(t, pad, PAYTERM_EV_PIN_DIGITS, 1, 0);
+	event(t, pad, PAYTERM_EV_PIN_DIGITS, 2, 0);
+	event(t, pad, PAYTERM_EV_PIN_DIGITS, 1, 0);
+	event(t, pad, PAYTERM_EV_PIN_DIGITS, 4, 0);
+	ck_assert_str_eq(H.props_seen, "1,2,1,4,");
+	snprintf(pad->pin, sizeof(pad->pin), "9876");
+	event(t, pad, PAYTERM_EV_PIN_ENTERED, 4, 0);
+	ck_assert_int_eq(t->state, PD_ST_SUBMIT);
+	ck_assert_uint_eq(H.submits, 1);
+	/* readers are given back as soon as the data is sealed */
+	ck_assert(c1 && c2);
+	ck_assert_uint_eq(t->n_io, 0);
+	ck_assert_ptr_null(t->seal);
+	ck_assert_str_eq(H.sealed.entry_mode, "901");
+	ck_assert_int_eq(pd_txn_cancel(t, NULL), -EINPROGRESS);
+	pd_txn_submit_result(t, "00", "123456", "Approved");
+	ck_assert_int_eq(t->state, PD_ST_APPROVED);
+	ck_assert_str_eq(t->auth_code, "123456");
+	ck_assert_str_eq(t->result_code, "00");
+	ck_assert_uint_eq(H.finished, 1);
+	ck_assert_int_eq(pd_txn_cancel(t, NULL), -EALREADY);
+	pd_txn_free(t);
+}
+END_TEST
+
+START_TEST(t_sm_declined)
+{
+	struct fake *msr, *pad;
+	int c1, c2;
+	struct pd_txn *t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	swipe(t, msr, T1, T2);
+	snprintf(pad->pin, sizeof(pad->pin), "0000");
+	event(t, pad, PAYTERM_EV_PIN_ENTERED, 4, 0);
+	pd_txn_submit_result(t, "55", NULL, "Declined: incorrect PIN");
+	ck_assert_int_eq(t->state, PD_ST_DECLINED);
+	ck_assert_str_eq(t->result_code, "55");
+	pd_txn_free(t);
+}
+END_TEST
+
+START_TEST(t_sm_chip_card_swiped)
+{
+	struct fake *rd, *pad;
+	int c1, c2;
+	struct pd_txn *t = new_txn(&rd, &pad, &c1, &c2,
+				   PAYTERM_CAP_MSR | PAYTERM_CAP_ICC);
+
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	swipe(t, rd, T1, T2);	/* service code 201: use the chip */
+	ck_assert_int_eq(t->state, PD_ST_WAIT_CARD);
+	ck_assert_str_eq(t->message, "Chip card: insert the card");
+	/* the chip fails (fake: no card answers) -> fallback to swipe */
+	event(t, rd, PAYTERM_EV_CARD_INSERTED, 0, 0);
+	ck_assert_int_eq(t->state, PD_ST_WAIT_CARD);
+	ck_assert_str_eq(t->message, "Chip error: swipe the card");
+	swipe(t, rd, T1, T2);
+	ck_assert_int_eq(t->state, PD_ST_WAIT_PIN);
+	pd_txn_free(t);
+	ck_assert(c1 && c2);
+}
+END_TEST
+
+START_TEST(t_sm_errors)
+{
+	struct fake *msr, *pad;
+	int c1, c2;
+	struct pd_txn *t;
+
+	/* unreadable, expired */
+	t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	swipe(t, msr, NULL, ";4761739001010011=301220100000001?");
+	ck_assert_int_eq(t->state, PD_ST_WAIT_CARD);
+	ck_assert_str_eq(t->message, "Card not readable: swipe again");
+	event(t, msr, PAYTERM_EV_SWIPE_ERROR, 0, 0);
+	ck_assert_int_eq(t->state, PD_ST_WAIT_CARD);
+	swipe(t, msr, NULL, ";4761739001010119=201210100000001?");
+	ck_assert_int_eq(t->state, PD_ST_DECLINED);
+	ck_assert_str_eq(t->result_code, "54");
+	ck_assert_uint_eq(H.submits, 0);
+	pd_txn_free(t);
+
+	/* cancel on the keypad */
+	t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	swipe(t, msr, T1, T2);
+	event(t, pad, PAYTERM_EV_PIN_CANCELLED, 0, 0);
+	ck_assert_int_eq(t->state, PD_ST_CANCELLED);
+	ck_assert(c1 && c2);
+	pd_txn_free(t);
+
+	/* cancel by the caller during PIN: the session is aborted */
+	t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	swipe(t, msr, T1, T2);
+	ck_assert_int_eq(pd_txn_cancel(t, "Caller disconnected"), 0);
+	ck_assert_int_eq(t->state, PD_ST_CANCELLED);
+	ck_assert_str_eq(t->message, "Caller disconnected");
+	pd_txn_free(t);
+
+	/* PIN pad unplugged during PIN */
+	t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	swipe(t, msr, T1, T2);
+	pd_txn_io_gone(t, &pad->io);
+	ck_assert_int_eq(t->state, PD_ST_FAILED);
+	ck_assert_str_eq(t->message, "Reader unplugged");
+	ck_assert(c2);
+	pd_txn_free(t);
+
+	/* PIN timeout from the kernel */
+	t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	swipe(t, msr, T1, T2);
+	event(t, pad, PAYTERM_EV_PIN_TIMEOUT, 0, 0);
+	ck_assert_int_eq(t->state, PD_ST_FAILED);
+	pd_txn_free(t);
+
+	/* submission fails */
+	t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	swipe(t, msr, T1, T2);
+	snprintf(pad->pin, sizeof(pad->pin), "1234");
+	event(t, pad, PAYTERM_EV_PIN_ENTERED, 4, 0);
+	pd_txn_submit_failed(t, "Payment server unreachable");
+	ck_assert_int_eq(t->state, PD_ST_FAILED);
+	ck_assert_str_eq(t->message, "Payment server unreachable");
+	pd_txn_free(t);
+
+	/* no PIN pad, claimed elsewhere */
+	t = pd_txn_new(ev, &cfg, ks, &req, PD_ENTRY_ALL, &hooks, NULL);
+	msr = fake_new(PAYTERM_CAP_MSR, &c1);
+	pd_txn_add_io(t, &msr->io);
+	ck_assert_int_eq(pd_txn_start(t), -ENODEV);
+	pd_txn_free(t);
+	t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+	pad->claim_err = -EBUSY;
+	ck_assert_int_eq(pd_txn_start(t), -EBUSY);
+	ck_assert_int_eq(msr->released, 1);
+	pd_txn_free(t);
+}
+END_TEST
+
+START_TEST(t_sm_card_timeout)
+{
+	struct fake *msr, *pad;
+	int c1, c2;
+	struct pd_txn *t;
+
+	cfg.card_timeout_s = 1;
+	t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+	ck_assert_int_eq(pd_txn_start(t), 0);
+	for (int i = 0; i < 30 && t->state == PD_ST_WAIT_CARD; i++)
+		sd_event_run(ev, 100000);
+	ck_assert_int_eq(t->state, PD_ST_FAILED);
+	ck_assert_str_eq(t->message, "Timed out waiting for a card");
+	pd_txn_free(t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("paytermd_core");
+	TCase *tc = tcase_create("units"), *sm = tcase_create("state");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, t_tlv);
+	tcase_add_test(tc, t_card_swipe);
+	tcase_add_test(tc, t_card_t57);
+	tcase_add_test(tc, t_request);
+	tcase_add_test(tc, t_used);
+	tcase_add_test(tc, t_seal_aes);
+	tcase_add_test(tc, t_seal_tdes);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(sm, sm_setup, sm_teardown);
+	tcase_add_test(sm, t_sm_swipe_pin);
+	tcase_add_test(sm, t_sm_declined);
+	tcase_add_test(sm, t_sm_chip_card_swiped);
+	tcase_add_test(sm, t_sm_errors);
+	tcase_add_test(sm, t_sm_card_timeout);
+	tcase_set_timeout(sm, 30);
+	suite_add_tcase(s, sm);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	EVP_PKEY_free(server_key);
+	return failed ? 1 : 0;
+}
