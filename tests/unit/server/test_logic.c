@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* payterm-server unit tests: JWS ES256, webhook HMAC, order state machine,
+ * idempotency decisions, base64url, masked PAN rule, SMS URL template. */
+#include "deliver.h"
+#include "fsm.h"
+#include "idem.h"
+#include "jws.h"
+#include "util.h"
+#include "whsig.h"
+
+#include <check.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static EVP_PKEY *gen_p256(void)
+{
+	return EVP_EC_gen("P-256");
+}
+
+START_TEST(jws_roundtrip)
+{
+	EVP_PKEY *k = gen_p256(), *k2 = gen_p256();
+	json_t *pl = json_pack("{s:s,s:i}", "request_id", "req_1", "amount", 1234), *out;
+	char *j = ps_jws_sign(k, "kid-1", "payterm-request+jws", pl), kid[32];
+	const char *d2;
+	unsigned char raw[64];
+	size_t n;
+
+	ck_assert_ptr_nonnull(j);
+	/* three parts, signature = 64 raw bytes (R||S), not DER */
+	d2 = strrchr(j, '.');
+	ck_assert_int_eq(ps_b64url_dec(d2 + 1, strlen(d2 + 1), raw, sizeof(raw), &n), 0);
+	ck_assert_uint_eq(n, 64);
+	ck_assert_int_eq(ps_jws_verify(k, j, &out, kid, sizeof(kid)), 0);
+	ck_assert_str_eq(kid, "kid-1");
+	ck_assert_int_eq(json_integer_value(json_object_get(out, "amount")), 1234);
+	json_decref(out);
+	/* another key */
+	ck_assert_int_eq(ps_jws_verify(k2, j, &out, NULL, 0), -1);
+	ck_assert_ptr_null(out);
+	/* tampered payload */
+	{
+		char *t = strdup(j), *p = strchr(t, '.') + 1;
+
+		p[3] = p[3] == 'A' ? 'B' : 'A';
+		ck_assert_int_eq(ps_jws_verify(k, t, &out, NULL, 0), -1);
+		free(t);
+	}
+	/* malformed */
+	ck_assert_int_eq(ps_jws_verify(k, "a.b", &out, NULL, 0), -1);
+	ck_assert_int_eq(ps_jws_verify(k, "a.b.c.d", &out, NULL, 0), -1);
+	ck_assert_int_eq(ps_jws_verify(k, "", &out, NULL, 0), -1);
+	free(j);
+	json_decref(pl);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+END_TEST
+
+START_TEST(jws_alg_none_refused)
+{
+	EVP_PKEY *k = gen_p256();
+	json_t *out;
+	/* {"alg":"none"} . {"a":1} . "" */
+	ck_assert_int_eq(ps_jws_verify(k, "eyJhbGciOiJub25lIn0.eyJhIjoxfQ.", &out,
+				       NULL, 0), -1);
+	/* {"alg":"HS256"} with a 64-byte signature of zeros */
+	ck_assert_int_eq(ps_jws_verify(k, "eyJhbGciOiJIUzI1NiJ9.eyJhIjoxfQ."
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		&out, NULL, 0), -1);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(ecdsa_der_raw)
+{
+	unsigned char raw[64], back[64], *der;
+	size_t n;
+
+	memset(raw, 0, 32);
+	raw[31] = 5;		/* small R: DER drops leading zeros */
+	memset(raw + 32, 0xff, 32);	/* high bit: DER adds a 00 */
+	der = ps_ecdsa_raw_to_der(raw, &n);
+	ck_assert_ptr_nonnull(der);
+	ck_assert_int_eq(ps_ecdsa_der_to_raw(der, n, back), 0);
+	ck_assert_mem_eq(raw, back, 64);
+	OPENSSL_free(der);
+}
+END_TEST
+
+START_TEST(b64url)
+{
+	static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *const out[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy" };
+	char e[16];
+	uint8_t d[16];
+	size_t i, n;
+
+	for (i = 0; i < 7; i++) {
+		ps_b64url_enc((const uint8_t *)in[i], strlen(in[i]), e);
+		ck_assert_str_eq(e, out[i]);
+		ck_assert_int_eq(ps_b64url_dec(e, strlen(e), d, sizeof(d), &n), 0);
+		ck_assert_uint_eq(n, strlen(in[i]));
+		ck_assert_mem_eq(d, in[i], n);
+	}
+	ck_assert_int_eq(ps_b64url_dec("Zm9v+", 5, d, sizeof(d), &n), -1);
+	ck_assert_int_eq(ps_b64url_dec("Zh", 2, d, sizeof(d), &n), -1);	/* non-canonical */
+	ck_assert_int_eq(ps_b64url_dec("Z", 1, d, sizeof(d), &n), -1);
+}
+END_TEST
+
+START_TEST(webhook_hmac)
+{
+	/* Expected value from an independent implementation:
+	 * printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac whsec_test */
+	char hex[65], hdr[128];
+
+	ck_assert_int_eq(ps_whsig_hmac("whsec_test", 1700000000, "{\"a\":1}", 7, hex), 0);
+	ck_assert_str_eq(hex, "38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789");
+	ck_assert_int_eq(ps_whsig_header("whsec_test", 1700000000, "{\"a\":1}", 7,
+					 hdr, sizeof(hdr)), 0);
+	ck_assert_str_eq(hdr, "t=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789");
+	ck_assert_int_eq(ps_whsig_verify("whsec_test", hdr, "{\"a\":1}", 7, 1700000010, 300), 0);
+	ck_assert_int_eq(ps_whsig_verify("whsec_test", hdr, "{\"a\":2}", 7, 1700000010, 300), -1);
+	ck_assert_int_eq(ps_whsig_verify("whsec_other", hdr, "{\"a\":1}", 7, 1700000010, 300), -1);
+	ck_assert_int_eq(ps_whsig_verify("whsec_test", hdr, "{\"a\":1}", 7, 1700009999, 300), -1);
+	ck_assert_int_eq(ps_whsig_verify("whsec_test", "v1=00", "{\"a\":1}", 7, 0, -1), -1);
+}
+END_TEST
+
+START_TEST(fsm_paths)
+{
+	ck_assert_int_eq(ps_order_next(PS_OS_PENDING, PS_EV_SUBMIT, 3, 0), PS_OS_AUTHORIZING);
+	ck_assert_int_eq(ps_order_next(PS_OS_PENDING, PS_EV_EXPIRE, 3, 0), PS_OS_EXPIRED);
+	ck_assert_int_eq(ps_order_next(PS_OS_AUTHORIZING, PS_EV_APPROVED, 2, 0), PS_OS_PAID);
+	ck_assert_int_eq(ps_order_next(PS_OS_AUTHORIZING, PS_EV_DECLINED, 2, 0), PS_OS_PENDING);
+	ck_assert_int_eq(ps_order_next(PS_OS_AUTHORIZING, PS_EV_DECLINED, 0, 0), PS_OS_DECLINED);
+	ck_assert_int_eq(ps_order_next(PS_OS_AUTHORIZING, PS_EV_BANK_UNAVAILABLE, 0, 0), PS_OS_PENDING);
+	ck_assert_int_eq(ps_order_next(PS_OS_AUTHORIZING, PS_EV_TIMEOUT, 2, 0), PS_OS_REVERSING);
+	ck_assert_int_eq(ps_order_next(PS_OS_REVERSING, PS_EV_REVERSAL_ACK, 2, 0), PS_OS_PENDING);
+	ck_assert_int_eq(ps_order_next(PS_OS_REVERSING, PS_EV_REVERSAL_ACK, 0, 0), PS_OS_DECLINED);
+	ck_assert_int_eq(ps_order_next(PS_OS_REVERSING, PS_EV_REVERSAL_ACK, 2, 1), PS_OS_REVERSED);
+	ck_assert_int_eq(ps_order_next(PS_OS_PAID, PS_EV_REVERSE, 0, 0), PS_OS_REVERSING);
+}
+END_TEST
+
+START_TEST(fsm_forbidden)
+{
+	int s, e;
+
+	/* a paid order can never be paid / declined / expired again */
+	for (e = PS_EV_SUBMIT; e <= PS_EV_EXPIRE; e++)
+		if (e != PS_EV_REVERSE)
+			ck_assert_int_eq(ps_order_next(PS_OS_PAID, (enum ps_order_event)e, 3, 1),
+					 PS_OS_INVALID);
+	/* final states accept nothing */
+	for (s = PS_OS_DECLINED; s <= PS_OS_REVERSED; s++) {
+		if (s == PS_OS_REVERSING)
+			continue;
+		for (e = PS_EV_SUBMIT; e <= PS_EV_EXPIRE; e++)
+			ck_assert_int_eq(ps_order_next((enum ps_order_state)s,
+						       (enum ps_order_event)e, 3, 1),
+					 PS_OS_INVALID);
+		ck_assert(ps_order_state_final((enum ps_order_state)s));
+	}
+	/* no submit while authorizing: one payment at a time */
+	ck_assert_int_eq(ps_order_next(PS_OS_AUTHORIZING, PS_EV_SUBMIT, 3, 0), PS_OS_INVALID);
+	ck_assert_int_eq(ps_order_next(PS_OS_AUTHORIZING, PS_EV_EXPIRE, 3, 0), PS_OS_INVALID);
+	for (s = PS_OS_PENDING; s <= PS_OS_REVERSED; s++)
+		ck_assert_int_eq(ps_order_state_parse(ps_order_state_name(
+			(enum ps_order_state)s)), s);
+	ck_assert_int_eq(ps_order_state_parse("bogus"), PS_OS_INVALID);
+}
+END_TEST
+
+START_TEST(idem_rules)
+{
+	struct ps_idem_rec none = { 0 }, inflight = { 1, "aa", 0 }, done = { 1, "aa", 1 };
+
+	ck_assert_int_eq(ps_idem_decide(&none, "aa"), PS_IDEM_PROCEED);
+	ck_assert_int_eq(ps_idem_decide(NULL, "aa"), PS_IDEM_PROCEED);
+	ck_assert_int_eq(ps_idem_decide(&inflight, "aa"), PS_IDEM_IN_FLIGHT);
+	ck_assert_int_eq(ps_idem_decide(&done, "aa"), PS_IDEM_REPLAY);
+	ck_assert_int_eq(ps_idem_decide(&done, "bb"), PS_IDEM_MISMATCH);
+	ck_assert_int_eq(ps_idem_decide(&inflight, "bb"), PS_IDEM_MISMATCH);
+	ck_assert(ps_idem_key_ok("abc-123"));
+	ck_assert(!ps_idem_key_ok(""));
+	ck_assert(!ps_idem_key_ok(NULL));
+	ck_assert(!ps_idem_key_ok("a b"));
+	ck_assert(!ps_idem_key_ok("a\nb"));
+}
+END_TEST
+
+START_TEST(masked_pan_rule)
+{
+	ck_assert(ps_masked_pan_ok("476173******0010"));
+	ck_assert(ps_masked_pan_ok("411111******1111"));
+	ck_assert(!ps_masked_pan_ok("4761739001010010"));
+	ck_assert(!ps_masked_pan_ok("4761739*01010010"));	/* 15 digits */
+	ck_assert(!ps_masked_pan_ok("47617******"));		/* too short */
+	ck_assert(!ps_masked_pan_ok("476173xxxxxx0010"));
+}
+END_TEST
+
+START_TEST(sms_template)
+{
+	char *u = ps_sms_url("http://gw/send?to={to}&text={text}", "+49 1", "a&b=c/ü");
+
+	ck_assert_str_eq(u, "http://gw/send?to=%2B49%201&text=a%26b%3Dc%2F%C3%BC");
+	free(u);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("payserver");
+	TCase *t = tcase_create("logic");
+	SRunner *r;
+	int nf;
+
+	tcase_add_test(t, jws_roundtrip);
+	tcase_add_test(t, jws_alg_none_refused);
+	tcase_add_test(t, ecdsa_der_raw);
+	tcase_add_test(t, b64url);
+	tcase_add_test(t, webhook_hmac);
+	tcase_add_test(t, fsm_paths);
+	tcase_add_test(t, fsm_forbidden);
+	tcase_add_test(t, idem_rules);
+	tcase_add_test(t, masked_pan_rule);
+	tcase_add_test(t, sms_template);
+	tcase_set_timeout(t, 30);
+	suite_add_tcase(s, t);
+	r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	nf = srunner_ntests_failed(r);
+	srunner_free(r);
+	return nf ? 1 : 0;
+}
