@@ -45,7 +45,7 @@ struct topts {
 	const char *entry;	/* swipe chip tap */
 	int scheme;		/* BANK_KM_AES / TDES */
 	int tdes_format;	/* 0 or 3 */
-	long stan;		/* -1 random */
+	long stan;		/* -1: derived from the pid */
 	const char *tdt;	/* NULL: now */
 	const char *tid, *mid, *ref;
 	long long counter;	/* -1: random */
@@ -206,8 +206,12 @@ static int build_0200(const struct topts *o, struct iso8583_msg *m,
 	if (iso8583_set_num(m, 4, (unsigned long long)o->amount))
 		die("bad amount");
 	iso8583_set_str(m, 7, o->tdt ? o->tdt : tdt);
+	/*
+	 * Default STAN: the process id.  Test runs start many clients within
+	 * one second; pids differ where random STANs could collide (94).
+	 */
 	iso8583_set_num(m, 11, o->stan >= 0 ? (unsigned long long)o->stan :
-			rnd32() % 999999 + 1);
+			(unsigned long long)getpid() % 999999 + 1);
 	iso8583_set_str(m, 12, hhmmss);
 	iso8583_set_str(m, 13, mmdd);
 	iso8583_set_str(m, 22, !strcmp(o->entry, "swipe") ? "901" :
