@@ -484,7 +484,8 @@ def _sensitive():
     for c in cards()["cards"]:
         pan = c["pan"]
         pats.append(pan.encode())
-        pats.append(bytes.fromhex(pan + ("F" if len(pan) % 2 else "")))  # BCD
+        if len(set(pan)) >= 5:  # BCD; low-entropy PANs match binary noise
+            pats.append(bytes.fromhex(pan + ("F" if len(pan) % 2 else "")))
         t2 = c["track2"].strip(";?")
         pats.append(t2.encode())
         pats.append(t2.replace("=", "D").encode())
