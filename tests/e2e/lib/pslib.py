@@ -276,7 +276,8 @@ class Env:
         path = self.p("server%d.json" % idx)
         with open(path, "w") as f:
             json.dump(cfg, f, indent=1)
-        cmd = [os.path.join(BUILD, "payterm-server"), "-c", path]
+        cmd = [os.environ.get("PAYTERM_SERVER_BIN") or
+               os.path.join(BUILD, "payterm-server"), "-c", path]
         err = open(self.p("server%d.stderr" % idx), "a")
         pr = subprocess.Popen(cmd, stdout=err, stderr=err)
         self.procs.append(pr)
@@ -291,6 +292,8 @@ class Env:
             return self.counter
 
     def cleanup(self, ok):
+        """Stop everything; check sanitizer output and scan for card data.
+        Returns False when a sanitizer reported an error."""
         for pr in self.procs:
             if pr.poll() is None:
                 pr.terminate()
@@ -299,12 +302,21 @@ class Env:
                 pr.wait(10)
             except subprocess.TimeoutExpired:
                 pr.kill()
+        for i in range(len(self.servers) + 2):
+            ef = self.p("server%d.stderr" % i)
+            if ok and os.path.exists(ef):
+                err = open(ef, errors="replace").read()
+                for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                    if bad in err:
+                        ok = False
+                        log("sanitizer report in %s:\n%s" % (ef, err[-3000:]))
         if ok:
             scan_for_card_data(self.dir)
         if ok and not os.environ.get("PAYTERM_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             log("kept", self.dir)
+        return ok
 
 
 class Server:
@@ -525,6 +537,6 @@ def run(name, fn, **envkw):
         fn(env)
         ok = True
     finally:
-        if env:
-            env.cleanup(ok)
+        if env and not env.cleanup(ok) and ok:
+            fail("sanitizer errors in payterm-server")
     log("%s: ok" % name)
