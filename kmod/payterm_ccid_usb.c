@@ -160,6 +160,7 @@ static void ccid_out_complete(struct urb *urb)
 	struct ccid_dev *cd = urb->context;
 
 	cd->out_status = urb->status;
+	/* status before done: pairs with smp_load_acquire() in ccid_wait() */
 	smp_store_release(&cd->out_done, true);
 	wake_up(&cd->wait);
 }
@@ -170,6 +171,7 @@ static void ccid_in_complete(struct urb *urb)
 
 	cd->in_status = urb->status;
 	cd->in_actual = urb->actual_length;
+	/* status and length before done: pairs with ccid_wait() */
 	smp_store_release(&cd->in_done, true);
 	wake_up(&cd->wait);
 }
@@ -272,6 +274,7 @@ static int ccid_wait(struct ccid_dev *cd, bool *done, unsigned long deadline,
 
 	if (left <= 0)
 		left = 1;
+	/* done is set with smp_store_release() by the URB completions */
 #define CCID_COND (smp_load_acquire(done) || READ_ONCE(cd->gone) || \
 		   ccid_card_lost(w))
 	if (interruptible)
@@ -280,7 +283,7 @@ static int ccid_wait(struct ccid_dev *cd, bool *done, unsigned long deadline,
 	else
 		ret = wait_event_timeout(cd->wait, CCID_COND, left);
 #undef CCID_COND
-	if (smp_load_acquire(done))
+	if (smp_load_acquire(done))	/* see the completions */
 		return 0;
 	if (READ_ONCE(cd->gone))
 		return -ENODEV;

@@ -17,7 +17,6 @@ import subprocess
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SHARED_CARDS = os.path.join(REPO, 'tests', 'data', 'cards.json')
-LOCAL_CARDS = os.path.join(HERE, 'emv_cards.json')
 
 PSE = b'1PAY.SYS.DDF01'
 PPSE = b'2PAY.SYS.DDF01'
@@ -89,13 +88,21 @@ def session_key(mk, atc):
             tdes_ecb(mk, a + b'\x0f' + b'\0' * 5))
 
 
-def compute_ac(card, cdol1_data, aip, atc, iad):
-    """The application cryptogram: MAC over CDOL1 data || AIP || ATC || IAD
-    with the session key of this ATC."""
-    imk = bytes.fromhex(card['imk_ac'])
-    mk = derive_icc_mk(imk, card['pan'], card['psn'])
-    sk = session_key(mk, atc)
-    return retail_mac(sk, cdol1_data + aip + atc.to_bytes(2, 'big') + iad)
+def card_mk(card):
+    """The card's AC master key: chip.icc_mk_ac, else option A of the
+    issuer's IMK_AC."""
+    if card.get('icc_mk_ac'):
+        return bytes.fromhex(card['icc_mk_ac'])
+    return derive_icc_mk(bytes.fromhex(card['imk_ac']), card['pan'],
+                         card['psn'])
+
+
+def compute_ac(card, cdol1_data, aip, atc):
+    """The ARQC of docs/protocol.md ("ARQC algorithm"): ISO 9797-1 MAC
+    algorithm 3 under the common session key of this ATC, over
+    CDOL1 data || AIP || ATC, padding method 2."""
+    sk = session_key(card_mk(card), atc)
+    return retail_mac(sk, cdol1_data + aip + atc.to_bytes(2, 'big'))
 
 
 # ---------------------------------------------------------------- BER-TLV
@@ -172,61 +179,54 @@ def pcsc_contactless_atr(hist):
     return atr_with_tck('3B%02X8001' % (0x80 | len(hist)) + hist.hex())
 
 
-def _normalise(c):
-    """Accept the shared tests/data/cards.json spelling of a card, fill in
-    what the EMV application needs."""
-    card = dict(c)
-    card.setdefault('id', card.get('name', 'card'))
-    card['pan'] = str(card['pan'])
-    card.setdefault('psn', '01')
-    card['psn'] = str(card['psn']).rjust(2, '0')
-    exp = str(card.get('expiry', '3012'))
-    if len(exp) == 4:
-        exp = exp + '31'
-    card['expiry'] = exp              # YYMMDD
-    card.setdefault('effective', '200101')
-    card.setdefault('service_code', '201')
-    card.setdefault('cardholder', 'TEST/CARD')
-    card.setdefault('atc', 1)
-    card.setdefault('interface', 'contact')
-    card.setdefault('uid', '04A1B2C3')
-    if 'atr' not in card:
-        if card['interface'] == 'contactless':
-            card['atr'] = pcsc_contactless_atr(b'\x80\x73\xc8\x21\x10').hex()
-        else:
-            card['atr'] = '3B6E000080318066B0840C016E0183009000'
-    card.setdefault('aids', [
-        {'aid': 'A0000000031010', 'label': 'VISA CREDIT', 'priority': 1,
-         'gpo_format': 2},
-        {'aid': 'A0000000032010', 'label': 'VISA ELECTRON', 'priority': 2,
-         'gpo_format': 1},
-    ])
-    return card
+def _from_shared(doc):
+    """Chip cards of tests/data/cards.json (schema: tests/data/README.md).
+    Every chip card is emulated as a contact card (its id) and, when
+    chip.contactless is set, as a contactless card (id + '-cl', PC/SC
+    part 3 ATR)."""
+    imk = doc.get('issuer', {}).get('imk_ac')
+    out = {}
+    for c in doc.get('cards', []):
+        chip = c.get('chip')
+        if not chip or c.get('magstripe_only'):
+            continue
+        aids = []
+        for k, a in enumerate(sorted(chip['aids'],
+                                     key=lambda x: x['priority'])):
+            # the first application answers GPO in format 2, the others
+            # in format 1, so that a card shows both
+            aids.append(dict(a, gpo_format=2 if k == 0 else 1))
+        card = {
+            'id': c['id'], 'interface': 'contact', 'pan': c['pan'],
+            'psn': c.get('psn', '00'), 'expiry': chip['expiry_date'],
+            'effective': '200101', 'service_code': c['service_code'],
+            'cardholder': c['name'], 'imk_ac': imk,
+            'icc_mk_ac': chip.get('icc_mk_ac'), 'aip': chip['aip'],
+            'atc': chip['atc'], 'iad': chip['iad'], 'cdol1': chip['cdol1'],
+            'track2_equivalent': chip['track2_equivalent'], 'aids': aids,
+            'atr': '3B6E000080318066B0840C016E0183009000',
+            'uid': '04' + c['pan'][-12:],
+        }
+        out[card['id']] = card
+        if chip.get('contactless'):
+            cl = dict(card, id=card['id'] + '-cl', interface='contactless',
+                      atr=pcsc_contactless_atr(b'\x80\x73\xc8\x21\x10').hex())
+            out[cl['id']] = cl
+    return out
 
 
 def load_cards(path=None):
-    """Cards by id: the shared tests/data/cards.json when it holds cards
-    with an issuer key for the ARQC, else tests/fakes/emv_cards.json."""
-    paths = [path] if path else [SHARED_CARDS, LOCAL_CARDS]
-    for p in paths:
-        if not p or not os.path.exists(p):
-            continue
-        with open(p) as f:
-            doc = json.load(f)
-        items = doc.get('cards', doc) if isinstance(doc, dict) else doc
-        if isinstance(items, dict):
-            items = [dict(v, id=k) for k, v in items.items()]
-        cards = [_normalise(c) for c in items
-                 if isinstance(c, dict) and 'pan' in c and 'imk_ac' in c]
-        if cards:
-            return {c['id']: c for c in cards}, p
-    raise RuntimeError('no usable test card file')
+    """Cards by id from tests/data/cards.json (or @path), and the path."""
+    path = path or SHARED_CARDS
+    with open(path) as f:
+        cards = _from_shared(json.load(f))
+    if not cards:
+        raise RuntimeError('%s: no chip cards' % path)
+    return cards, path
 
 
 def track2_equivalent(card):
-    t2 = '%sD%s%s%s' % (card['pan'], card['expiry'][:4],
-                        card['service_code'], card.get('discretionary',
-                                                       '0000000000'))
+    t2 = card['track2_equivalent']
     if len(t2) % 2:
         t2 += 'F'
     return bytes.fromhex(t2)
@@ -239,12 +239,13 @@ def pan_bcd(pan):
 class EmvCard:
     """One card: process(tpdu) -> response (data + SW1 SW2)."""
 
-    AIP = bytes.fromhex('1C00')
     AFL = bytes.fromhex('08010200')
-    IAD = bytes.fromhex('06010A03A00000')
 
     def __init__(self, card):
         self.card = card
+        self.AIP = bytes.fromhex(card['aip'])
+        self.IAD = bytes.fromhex(card['iad'])
+        self.CDOL1 = bytes.fromhex(card['cdol1'])
         self.atc = int(card['atc'])
         self.pending = b''
         self.selected = None
@@ -302,7 +303,7 @@ class EmvCard:
                        tlv('5F25', bytes.fromhex(c['effective'])) +
                        tlv('5F34', bytes.fromhex(c['psn'])) +
                        tlv('5F28', bytes.fromhex('0840')) +
-                       tlv('8C', CDOL1) + tlv('8D', CDOL2) +
+                       tlv('8C', self.CDOL1) + tlv('8D', CDOL2) +
                        tlv('8E', bytes.fromhex('000000000000000042031E031F03')) +
                        tlv('9F07', bytes.fromhex('FF00')) +
                        tlv('9F08', bytes.fromhex('0096')) +
@@ -357,13 +358,13 @@ class EmvCard:
     def generate_ac(self, p1, data):
         if not self.gpo_done:
             return b'', 0x6985
-        if len(data) != dol_length(CDOL1):
+        if len(data) != dol_length(self.CDOL1):
             return b'', 0x6700
         want = p1 & 0xC0
         cid = 0x00 if want == 0x00 else 0x80   # TC requests go online
         atc = self.atc
         self.atc = (self.atc + 1) & 0xffff
-        ac = compute_ac(self.card, data, self.AIP, atc, self.IAD)
+        ac = compute_ac(self.card, data, self.AIP, atc)
         self.log.append({'atc': atc, 'cid': cid, 'ac': ac.hex().upper(),
                          'cdol1': data.hex().upper()})
         if self.selected.get('gpo_format', 2) == 1:
