@@ -221,6 +221,15 @@ static void ccid_int_complete(struct urb *urb)
 	case -ESHUTDOWN:
 	case -EPERM:
 		return;		/* killed, poisoned or gone */
+	case -EPIPE:
+	case -EPROTO:
+	case -EILSEQ:
+	case -ETIME:
+		/* stalled or going away: no busy resubmit loop */
+		dev_warn(&cd->intf->dev,
+			 "interrupt endpoint error %d, no more slot events\n",
+			 urb->status);
+		return;
 	default:
 		dev_dbg(&cd->intf->dev, "interrupt urb status %d\n",
 			urb->status);
