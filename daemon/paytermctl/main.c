@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "dbus.h"
 #include "paytermctl.h"
 
 static void usage(FILE *f)
@@ -15,6 +16,10 @@ static void usage(FILE *f)
 		"                                         print events as JSON lines\n"
 		"  virt [OPTIONS]                         virtual reader driven from stdin\n"
 		"  apdu DEVICE [--slot N] HEX...          send APDUs to a card\n"
+		"  readers                                readers seen by paytermd (D-Bus)\n"
+		"  pay [--modes M,...] REQUEST|@FILE|-    run a payment through paytermd\n"
+		"  status [TRANSACTION]                   paytermd and payment state\n"
+		"  cancel [TRANSACTION]                   cancel the running payment\n"
 		"  help                                   this text\n"
 		"\n"
 		"DEVICE is /dev/paytermN, paytermN or N.  '" PROG " COMMAND --help' for\n"
@@ -34,6 +39,10 @@ int main(int argc, char **argv)
 		{ "monitor", cmd_monitor },
 		{ "virt", cmd_virt },
 		{ "apdu", cmd_apdu },
+		{ "readers", cmd_readers },
+		{ "pay", cmd_pay },
+		{ "status", cmd_status },
+		{ "cancel", cmd_cancel },
 	};
 	size_t i;
 

@@ -1,7 +1,7 @@
 # paytermctl: list / monitor / virt / apdu.
 PT_CTL_OBJS := $(addprefix $(B)/obj/daemon/paytermctl/,util.o swipe.o \
-	apdumap.o list.o monitor.o virt.o apdu.o)
-PT_CTL_LDLIBS = $(call pkg_libs,libudev jansson)
+	apdumap.o list.o monitor.o virt.o apdu.o dbus.o)
+PT_CTL_LDLIBS = $(call pkg_libs,libudev jansson libsystemd)
 
 $(B)/paytermctl: $(B)/obj/daemon/paytermctl/main.o $(PT_CTL_OBJS) \
 		$(B)/libpaytermcommon.a

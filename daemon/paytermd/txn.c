@@ -612,7 +612,18 @@ void pd_txn_event(struct pd_txn *t, struct pd_io *io,
 		break;
 	case PAYTERM_EV_PIN_ABORTED:
 		if (io == t->pin_io && t->state == PD_ST_WAIT_PIN && t->pin_active) {
+			struct payterm_pin probe;
+			int gone;
+
+			/* unplug aborts the session before the hang-up:
+			 * the fetch then fails with ENODEV */
 			t->pin_active = false;
+			gone = io->ops->get_pin(io, &probe) == -ENODEV;
+			pd_wipe(&probe, sizeof(probe));
+			if (gone) {
+				pd_txn_io_gone(t, io);
+				return;
+			}
 			fail(t, "PIN entry aborted");
 		}
 		break;

@@ -1,0 +1,443 @@
+#!/usr/bin/python3
+"""VM tests of paytermd: the daemon on a private system bus in the guest,
+virtual readers through payterm_virt, paytermctl as the D-Bus client.
+Run in the guest after tests/vm/load-modules payterm payterm_virt.
+
+Without the reference server (not built yet) submission goes to a closed
+port, so a complete card + PIN flow ends in "Payment server unreachable";
+every flow is followed by a leak check: the test PAN (ASCII and BCD), the
+track and the PIN must not be in the daemon's writable memory, its output
+or any file under /tmp and /run."""
+import base64
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from payterm_uapi import *  # noqa: E402,F403
+
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.utils import \
+    decode_dss_signature  # noqa: E402
+
+T = TestRunner()
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '../../..'))
+B = os.path.join(ROOT, os.environ.get('B', 'build'))
+CTL = os.path.join(B, 'paytermctl')
+DAEMON = os.path.join(B, 'paytermd')
+KEYTOOL = os.path.join(B, 'payterm-keytool')
+W = '/tmp/pd'
+BUS = 'unix:path=%s/bus' % W
+ENV = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=BUS)
+
+CARDS = json.load(open(os.path.join(ROOT, 'tests/data/cards.json')))['cards']
+MAG = [c for c in CARDS if c['id'] == 'visa-magstripe'][0]
+CHIPCARD = [c for c in CARDS if c['id'] == 'visa-ok'][0]
+PIN = '80451279'    # long enough not to occur by chance in memory
+SECRETS = [MAG['pan'].encode(), bytes.fromhex(MAG['pan']),
+           MAG['track2'].encode(), MAG['track1'].encode(),
+           MAG['name'].encode(), PIN.encode(),
+           CHIPCARD['pan'].encode(), bytes.fromhex(CHIPCARD['pan'])]
+
+BUS_CONF = '''<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>%s</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow receive_sender="*"/>
+    <allow send_destination="*"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+''' % BUS
+
+CONF = '''[server]
+url = https://127.0.0.1:1
+ca = {w}/ca.pem
+cert = {w}/client.pem
+key = {w}/client.key
+request_key = {w}/sign.pub
+timeout = 3
+status_attempts = 1
+[terminal]
+id = TERM0001
+merchant = MERCHANT0001
+[keys]
+store = {w}/ks
+kek = {w}/kek
+[pin]
+timeout = 30
+[card]
+timeout = 30
+[daemon]
+state_dir = {w}/state
+result_linger = 5
+'''.format(w=W)
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+class Daemon:
+    def __init__(self):
+        self.log = open(W + '/paytermd.log', 'wb')
+        self.p = subprocess.Popen([DAEMON, '-c', W + '/paytermd.conf', '-v'],
+                                  stdout=self.log, stderr=subprocess.STDOUT,
+                                  env=dict(ENV, PAYTERMD_NO_POLKIT='1'))
+        assert wait_until(lambda: ctl('status').returncode == 0, 10), \
+            'paytermd did not come up:\n' + self.text()
+
+    def text(self):
+        self.log.flush()
+        return open(W + '/paytermd.log', errors='replace').read()
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        assert self.p.wait(10) == 0, self.text()
+
+
+def setup():
+    os.makedirs(W + '/state', exist_ok=True)
+    os.chmod(W, 0o700)
+    with open(W + '/bus.conf', 'w') as f:
+        f.write(BUS_CONF)
+    subprocess.run(['dbus-daemon', '--config-file=' + W + '/bus.conf',
+                    '--fork'], check=True)
+    with open(W + '/kek', 'w') as f:
+        f.write(os.urandom(32).hex() + '\n')
+    os.chmod(W + '/kek', 0o600)
+    bdk = 'FEDCBA9876543210F1F1F1F1F1F1F1F1'
+    ikid = '1234567890123456'
+    ik = sh(KEYTOOL, 'dukpt-ik', '--bdk', bdk, '--ikid', ikid).stdout
+    ik = re.search(r'initial_key: (\w+)', ik).group(1)
+    kbpk = '00112233445566778899AABBCCDDEEFF'
+    blk = sh(KEYTOOL, 'tr31', 'wrap', '--kbpk', kbpk, '--key', ik,
+             '--version', 'D', '--usage', 'B1', '--algorithm', 'A',
+             '--mode', 'X', '--key-version', '00',
+             '--exportability', 'N').stdout
+    blk = re.search(r'block: (\S+)', blk).group(1)
+    sh(KEYTOOL, 'store', 'init', '--store', W + '/ks', '--kek-file', W + '/kek')
+    sh(KEYTOOL, 'store', 'load', '--store', W + '/ks', '--kek-file',
+       W + '/kek', '--kbpk', kbpk, '--block', blk, '--ikid', ikid)
+    key = ec.generate_private_key(ec.SECP256R1())
+    with open(W + '/sign.pub', 'wb') as f:
+        f.write(key.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo))
+    for n in ('ca.pem', 'client.pem', 'client.key'):
+        open(W + '/' + n, 'w').close()
+    with open(W + '/paytermd.conf', 'w') as f:
+        f.write(CONF)
+    return key
+
+
+def b64(x):
+    return base64.urlsafe_b64encode(x).rstrip(b'=').decode()
+
+
+SEQ = [0]
+
+
+def request(key, amount=1234, exp=600, tid='TERM0001', forge=False):
+    SEQ[0] += 1
+    now = int(time.time())
+    h = b64(json.dumps({'alg': 'ES256', 'typ': 'payterm-request+jws',
+                        'kid': 'payterm-1'}).encode())
+    p = b64(json.dumps({
+        'iss': 'payterm-server', 'request_id': 'req_vm_%d' % SEQ[0],
+        'merchant_id': 'MERCHANT0001', 'order_id': 'order-%d' % SEQ[0],
+        'amount': amount, 'currency': 'EUR', 'currency_numeric': '978',
+        'description': 'vm test', 'terminal_id': tid, 'iat': now - 10,
+        'exp': now + exp}).encode())
+    r, s = decode_dss_signature(key.sign((h + '.' + p).encode(),
+                                         ec.ECDSA(hashes.SHA256())))
+    sig = r.to_bytes(32, 'big') + s.to_bytes(32, 'big')
+    if forge:
+        sig = bytes([sig[0] ^ 1]) + sig[1:]
+    path = '%s/req-%d.jws' % (W, SEQ[0])
+    with open(path, 'w') as f:
+        f.write(h + '.' + p + '.' + b64(sig))
+    return path
+
+
+def ctl(*args, timeout=20):
+    return subprocess.run([CTL] + list(args), capture_output=True, text=True,
+                          timeout=timeout, env=ENV)
+
+
+class Pay:
+    """paytermctl pay in the background; its lines in a queue."""
+
+    def __init__(self, req, *opts):
+        self.p = subprocess.Popen([CTL, 'pay'] + list(opts) + ['@' + req],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, env=ENV)
+        self.q = queue.Queue()
+        self.lines = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.q.put(line.rstrip('\n'))
+        self.q.put(None)
+
+    def wait(self, pattern, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = self.q.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                line = None
+                left = 0
+            if line is not None:
+                self.lines.append(line)
+                if re.search(pattern, line):
+                    return line
+            if line is None or left <= 0:
+                raise AssertionError('no %r in output:\n%s' % (
+                    pattern, '\n'.join(self.lines)))
+
+    def finish(self, timeout=30):
+        rc = self.p.wait(timeout)
+        while True:
+            line = self.q.get(timeout=5)
+            if line is None:
+                break
+            self.lines.append(line)
+        return rc, '\n'.join(self.lines)
+
+
+# ---------------------------------------------------------------- leaks
+
+def scan_memory(pid):
+    """Secrets in the writable mappings; a control string from the
+    configuration must be found, else the scan itself is broken."""
+    found = []
+    control = False
+    with open('/proc/%d/maps' % pid) as maps, \
+            open('/proc/%d/mem' % pid, 'rb', 0) as mem:
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split('-'))
+            if 'w' not in f[1] or (len(f) > 5 and f[5] in ('[vvar]', '[vsyscall]')):
+                continue
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except OSError:
+                continue
+            control |= b'MERCHANT0001' in data
+            for s in SECRETS:
+                if s in data:
+                    found.append('%s in %s' % (s, line.strip()))
+    assert control, 'memory scan read nothing useful'
+    return found
+
+
+def scan_files(roots, skip=()):
+    found = []
+    for root in roots:
+        for dp, dns, fns in os.walk(root):
+            for fn in fns:
+                p = os.path.join(dp, fn)
+                if p in skip or not os.path.isfile(p):
+                    continue
+                try:
+                    data = open(p, 'rb').read()
+                except OSError:
+                    continue
+                for s in SECRETS:
+                    if s in data:
+                        found.append('%s in %s' % (s, p))
+    return found
+
+
+def leak_check(d):
+    time.sleep(0.3)
+    found = scan_memory(d.p.pid)
+    found += ['%s in daemon output' % s for s in SECRETS
+              if s in open(W + '/paytermd.log', 'rb').read()]
+    found += scan_files(['/tmp', '/run'])
+    assert not found, 'sensitive data left:\n' + '\n'.join(found)
+    for ro in ('/etc', '/var'):
+        assert not os.access(ro, os.W_OK) or \
+            os.statvfs(ro).f_flag & os.ST_RDONLY, ro + ' is writable'
+
+
+# ---------------------------------------------------------------- flows
+
+KEY = None
+D = None
+MSR = None
+PAD = None
+
+
+def readers():
+    global MSR, PAD
+    if MSR is None:
+        MSR = Virt(CAP_MSR, name='vm-msr')
+    if PAD is None:
+        PAD = Virt(CAP_PINPAD, name='vm-pinpad')
+    assert wait_until(lambda: ctl('readers').stdout.count('/dev/payterm') >= 2, 5), \
+        ctl('readers').stdout
+
+
+def swipe_and_pin(pay, pin=PIN, enter=True):
+    pay.wait('Present card')
+    MSR.swipe(MAG['track1'], MAG['track2'])
+    pay.wait('Card: 411111\\*+1111')
+    pay.wait('Enter PIN')
+    for i, ch in enumerate(pin):
+        PAD.key(int(ch))
+        pay.wait('PIN: ' + re.escape('*' * (i + 1)) + '$')
+    if enter:
+        PAD.key(KEY_ENTER)
+
+
+@T.case
+def t_start():
+    global KEY, D
+    KEY = setup()
+    D = Daemon()
+    readers()
+    out = ctl('status').stdout
+    assert 'Terminal: idle' in out, out
+    leak_check(D)
+
+
+@T.case
+def t_swipe_pin_server_down():
+    req = request(KEY)
+    pay = Pay(req)
+    swipe_and_pin(pay)
+    rc, out = pay.finish()
+    assert rc == 1, out
+    assert 'Result: failed' in out and 'unreachable' in out, out
+    assert 'submitted' in D.text()
+    leak_check(D)
+    # the request left the terminal: it cannot be used twice
+    rc, out = Pay(req).finish()
+    assert rc == 8 and 'AlreadyUsed' in out, out
+
+
+@T.case
+def t_cancel_during_pin():
+    pay = Pay(request(KEY))
+    swipe_and_pin(pay, pin=PIN[:3], enter=False)
+    r = ctl('cancel')
+    assert r.returncode == 0, r.stderr
+    rc, out = pay.finish()
+    assert rc == 7 and 'Result: cancelled' in out, out
+    leak_check(D)
+
+
+@T.case
+def t_cancel_on_keypad():
+    pay = Pay(request(KEY))
+    swipe_and_pin(pay, pin=PIN[:2], enter=False)
+    PAD.key(KEY_CANCEL)
+    rc, out = pay.finish()
+    assert rc == 7 and 'Cancelled on the PIN pad' in out, out
+    leak_check(D)
+
+
+@T.case
+def t_caller_disconnects():
+    pay = Pay(request(KEY))
+    swipe_and_pin(pay, pin=PIN[:4], enter=False)
+    pay.p.kill()
+    pay.p.wait()
+    assert wait_until(lambda: 'Terminal: idle' in ctl('status').stdout, 5)
+    assert 'Caller disconnected' in D.text(), D.text()
+    # the readers are free again: a new payment can claim them
+    pay = Pay(request(KEY))
+    pay.wait('Present card')
+    ctl('cancel')
+    assert pay.finish()[0] == 7
+    leak_check(D)
+
+
+@T.case
+def t_busy():
+    pay = Pay(request(KEY))
+    pay.wait('Present card')
+    rc, out = Pay(request(KEY)).finish()
+    assert rc == 8 and 'org.payterm.Error.Busy' in out, out
+    ctl('cancel')
+    assert pay.finish()[0] == 7
+
+
+@T.case
+def t_forged_expired_wrong_terminal():
+    for kw, err in (({'forge': True}, 'Forged'), ({'exp': -5}, 'Expired'),
+                    ({'tid': 'OTHER001'}, 'WrongTerminal')):
+        rc, out = Pay(request(KEY, **kw)).finish()
+        assert rc == 8 and 'org.payterm.Error.' + err in out, (kw, out)
+    other = ec.generate_private_key(ec.SECP256R1())
+    rc, out = Pay(request(other)).finish()
+    assert rc == 8 and 'Forged' in out, out
+    assert 'Terminal: idle' in ctl('status').stdout
+
+
+@T.case
+def t_reader_unplugged():
+    global PAD
+    pay = Pay(request(KEY))
+    swipe_and_pin(pay, pin=PIN[:2], enter=False)
+    PAD.close()
+    PAD = None
+    rc, out = pay.finish()
+    assert rc == 1 and 'Reader unplugged' in out, out
+    leak_check(D)
+    readers()       # hotplug: a new keypad is picked up
+    pay = Pay(request(KEY))
+    pay.wait('Present card')
+    ctl('cancel')
+    assert pay.finish()[0] == 7
+
+
+@T.case
+def t_swipe_error():
+    readers()
+    pay = Pay(request(KEY))
+    pay.wait('Present card')
+    MSR.swipe(None, ';4111111111111112=310610100000000?')   # bad Luhn
+    pay.wait('Card not readable')
+    MSR.swipe(errors=(1, 2))
+    ctl('cancel')
+    rc, out = pay.finish()
+    assert rc == 7, out
+    leak_check(D)
+
+
+@T.case
+def t_no_core_dump():
+    pid = D.p.pid
+    limits = open('/proc/%d/limits' % pid).read()
+    assert re.search(r'Max core file size\s+0\s+0', limits), limits
+    os.makedirs(W + '/cores', exist_ok=True)
+    with open('/proc/sys/kernel/core_pattern', 'w') as f:
+        f.write(W + '/cores/core.%p')
+    D.stop()
+    # a crash of a fresh instance leaves no core either
+    d2 = Daemon()
+    os.kill(d2.p.pid, signal.SIGSEGV)
+    d2.p.wait(10)
+    assert not os.listdir(W + '/cores'), os.listdir(W + '/cores')
+
+
+if __name__ == '__main__':
+    sys.exit(T.run(sys.argv))
