@@ -4,7 +4,8 @@
  * mutual TLS, libcurl's multi interface driven by the sd-event loop.
  *
  *   POST /v1/terminal/payments            Idempotency-Key: <per transaction>
- *   GET  /v1/terminal/payments?idempotency_key=K    status after a timeout
+ *        re-sent with the same key and body after a timeout, 409, 5xx
+ *   GET  /v1/terminal/payments?idempotency_key=K    when retries are used up
  *   POST /v1/terminal/payments/{id}/reversal        result still unknown
  *
  * Never charge twice: every retry of the submission carries the same
@@ -184,9 +185,17 @@ static void end_result(struct pd_submit *s, const char *rc, const char *auth,
 static int on_retry(sd_event_source *src, uint64_t usec, void *user)
 {
 	struct pd_submit *s = user;
+	int r;
 
 	s->retry = sd_event_source_disable_unref(s->retry);
-	if (status_query(s) < 0)
+	/* docs/protocol.md: re-send the same body with the same key until an
+	 * answer comes (409 while the bank is asked); the last resort is the
+	 * status query, then a reversal */
+	if (s->phase == PH_SUBMIT && s->attempt <= s->h->d->cfg.submit_attempts)
+		r = start_easy(s, "POST", "/v1/terminal/payments", s->body);
+	else
+		r = status_query(s);
+	if (r < 0)
 		end_failed(s, "Result unknown");
 	return 0;
 }
@@ -236,16 +245,24 @@ static void apply_view(struct pd_submit *s, json_t *v)
 		return;
 	}
 	if (state && (!strcmp(state, "declined") || !strcmp(state, "reversed") ||
-		      !strcmp(state, "expired")) && rc && strlen(rc) == 2) {
+		      !strcmp(state, "expired") || !strcmp(state, "failed")) &&
+	    rc && strlen(rc) == 2) {
 		end_result(s, rc, NULL, response_text(rc));
+		return;
+	}
+	if (state && !strcmp(state, "reversal_pending")) {
+		/* no answer from the bank: the server reverses it, not paid */
+		end_result(s, rc && strlen(rc) == 2 ? rc : "91", NULL,
+			   "No answer from the bank: not paid");
 		return;
 	}
 	if (state && !strcmp(state, "declined")) {
 		end_result(s, "05", NULL, "Declined");
 		return;
 	}
-	/* authorizing, reversal pending, unknown: ask again, then reverse */
+	/* still authorising: ask again, then reverse */
 	if (s->attempt < s->h->d->cfg.submit_attempts) {
+		s->phase = PH_STATUS;
 		retry_later(s);
 		return;
 	}
@@ -301,6 +318,8 @@ static void on_done(struct pd_submit *s, CURLcode cc)
 		break;
 	case PH_STATUS:
 		if (cc == CURLE_OK && status == 200 && json_is_object(j)) {
+			s->attempt = s->attempt > s->h->d->cfg.submit_attempts ?
+				     s->attempt : s->h->d->cfg.submit_attempts;
 			apply_view(s, j);
 		} else if (cc == CURLE_OK && status == 404) {
 			/* the submission never arrived: nothing charged */
