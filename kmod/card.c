@@ -32,7 +32,9 @@ long payterm_ioctl_power_on(struct payterm_client *client, void __user *arg)
 {
 	struct payterm_reader *reader = client->reader;
 	struct payterm_power power;
+	unsigned long flags;
 	size_t atr_len = 0;
+	u32 gen = 0;
 	long ret;
 
 	if (!payterm_has_card_caps(reader))
@@ -48,12 +50,19 @@ long payterm_ioctl_power_on(struct payterm_client *client, void __user *arg)
 	mutex_lock(&reader->mutex);
 	ret = payterm_card_access(client, power.slot);
 	if (!ret) {
+		gen = READ_ONCE(reader->card_gen[power.slot]);
 		memset(power.atr, 0, sizeof(power.atr));
 		ret = reader->ops->power_on(reader, power.slot, power.atr,
 					    &atr_len);
 	}
 	if (!ret) {
-		set_bit(power.slot, &reader->powered);
+		/* The card may have left while the transport powered it. */
+		spin_lock_irqsave(&reader->ev_lock, flags);
+		if (reader->card_gen[power.slot] == gen)
+			set_bit(power.slot, &reader->powered);
+		else
+			ret = -ENOMEDIUM;
+		spin_unlock_irqrestore(&reader->ev_lock, flags);
 		power.atr_length = min_t(size_t, atr_len, PAYTERM_ATR_MAX);
 	}
 	mutex_unlock(&reader->mutex);
@@ -93,7 +102,7 @@ long payterm_ioctl_power_off(struct payterm_client *client, void __user *arg)
 
 	mutex_lock(&reader->mutex);
 	ret = payterm_card_access(client, s.slot);
-	if (!ret)
+	if (!ret && test_bit(s.slot, &reader->powered))
 		ret = payterm_power_off_slot(reader, s.slot);
 	mutex_unlock(&reader->mutex);
 	return ret;
@@ -149,6 +158,9 @@ long payterm_ioctl_transmit(struct payterm_client *client, void __user *arg)
 					    apdu.command_length, rapdu,
 					    PAYTERM_RAPDU_MAX, &rlen);
 	mutex_unlock(&reader->mutex);
+	/* Never restart: the card has seen the APDU (a VERIFY counts). */
+	if (ret == -ERESTARTSYS)
+		ret = -EINTR;
 	if (ret)
 		goto out;
 
@@ -185,11 +197,18 @@ out:
 void payterm_report_card(struct payterm_reader *reader, u8 slot, u16 type,
 			 bool contactless)
 {
+	unsigned long flags;
+
 	if (slot >= reader->slots)
 		return;
-	if (type == PAYTERM_EV_CARD_REMOVED)
-		clear_bit(slot, &reader->powered);
-	payterm_emit(reader, type, slot,
-		     contactless ? PAYTERM_EVF_CONTACTLESS : 0, 0);
+	spin_lock_irqsave(&reader->ev_lock, flags);
+	if (!reader->dead) {
+		reader->card_gen[slot]++;
+		if (type == PAYTERM_EV_CARD_REMOVED)
+			clear_bit(slot, &reader->powered);
+		payterm_emit_locked(reader, type, slot,
+				    contactless ? PAYTERM_EVF_CONTACTLESS : 0, 0);
+	}
+	spin_unlock_irqrestore(&reader->ev_lock, flags);
 }
 EXPORT_SYMBOL_GPL(payterm_report_card);

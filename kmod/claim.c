@@ -6,7 +6,7 @@
  * claimant receives card data: a swipe is stored only while a claim is
  * held, is fetched once, and is wiped after the fetch, when the claim
  * ends, on unplug, and when nobody fetches it within
- * payterm_payload_timeout_ms.
+ * payload_timeout_ms (the swipe and the PIN each have their own deadline).
  */
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
@@ -14,15 +14,10 @@
 #include <linux/uaccess.h>
 #include "payterm_internal.h"
 
-unsigned int payterm_payload_timeout_ms = 30000;
-module_param_named(payload_timeout_ms, payterm_payload_timeout_ms, uint, 0644);
+static unsigned int payload_timeout_ms = 30000;
+module_param(payload_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(payload_timeout_ms,
 		 "Wipe unfetched card data and PINs after this many ms (default 30000)");
-
-bool payterm_is_claimant(struct payterm_client *client)
-{
-	return READ_ONCE(client->reader->claimant) == client;
-}
 
 long payterm_ioctl_claim(struct payterm_client *client)
 {
@@ -38,6 +33,7 @@ long payterm_ioctl_claim(struct payterm_client *client)
 		ret = -EBUSY;
 	} else if (!reader->claimant) {
 		reader->claimant = client;
+		reader->payload_gen++;
 		payterm_emit_locked(reader, PAYTERM_EV_CLAIMED, 0, 0, 0);
 	}
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
@@ -50,6 +46,7 @@ static void payterm_wipe_swipe_locked(struct payterm_reader *reader)
 	if (reader->swipe)
 		memzero_explicit(reader->swipe, sizeof(*reader->swipe));
 	reader->swipe_ready = false;
+	reader->payload_gen++;
 }
 
 void payterm_wipe_pin_locked(struct payterm_reader *reader)
@@ -57,6 +54,7 @@ void payterm_wipe_pin_locked(struct payterm_reader *reader)
 	memzero_explicit(reader->pin.digits, sizeof(reader->pin.digits));
 	reader->pin.count = 0;
 	reader->pin.ready = false;
+	reader->payload_gen++;
 }
 
 /* Wipe all card data and PIN digits; no PIN session may be active. */
@@ -114,24 +112,38 @@ void payterm_release_claim(struct payterm_client *client)
 	mutex_unlock(&reader->mutex);
 }
 
-void payterm_arm_payload_expiry(struct payterm_reader *reader)
+/* (Re)start the deadline of one payload; callable in atomic context. */
+void payterm_arm_expiry(struct delayed_work *work)
 {
-	mod_delayed_work(system_wq, &reader->payload_expiry,
-			 msecs_to_jiffies(READ_ONCE(payterm_payload_timeout_ms)));
+	mod_delayed_work(system_wq, work,
+			 msecs_to_jiffies(READ_ONCE(payload_timeout_ms)));
 }
 
-void payterm_payload_expiry_fn(struct work_struct *work)
+void payterm_swipe_expiry_fn(struct work_struct *work)
 {
 	struct payterm_reader *reader = container_of(to_delayed_work(work),
 						     struct payterm_reader,
-						     payload_expiry);
+						     swipe_expiry);
 	unsigned long flags;
 
 	spin_lock_irqsave(&reader->ev_lock, flags);
-	if (reader->swipe_ready || reader->pin.ready) {
+	if (reader->swipe_ready) {
 		payterm_wipe_swipe_locked(reader);
-		if (reader->pin.ready)
-			payterm_wipe_pin_locked(reader);
+		payterm_emit_locked(reader, PAYTERM_EV_PAYLOAD_EXPIRED, 0, 0, 0);
+	}
+	spin_unlock_irqrestore(&reader->ev_lock, flags);
+}
+
+void payterm_pin_expiry_fn(struct work_struct *work)
+{
+	struct payterm_reader *reader = container_of(to_delayed_work(work),
+						     struct payterm_reader,
+						     pin_expiry);
+	unsigned long flags;
+
+	spin_lock_irqsave(&reader->ev_lock, flags);
+	if (reader->pin.ready) {
+		payterm_wipe_pin_locked(reader);
 		payterm_emit_locked(reader, PAYTERM_EV_PAYLOAD_EXPIRED, 0, 0, 0);
 	}
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
@@ -181,8 +193,9 @@ void payterm_report_swipe(struct payterm_reader *reader,
 		/* A newer swipe replaces an unfetched one. */
 		memcpy(reader->swipe, swipe, sizeof(*swipe));
 		reader->swipe_ready = true;
+		reader->payload_gen++;
 		evflags |= PAYTERM_EVF_DATA_READY;
-		payterm_arm_payload_expiry(reader);
+		payterm_arm_expiry(&reader->swipe_expiry);
 	}
 	payterm_emit_locked(reader, PAYTERM_EV_SWIPE, 0, evflags, mask);
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
@@ -191,7 +204,12 @@ EXPORT_SYMBOL_GPL(payterm_report_swipe);
 
 void payterm_report_swipe_error(struct payterm_reader *reader)
 {
-	payterm_emit(reader, PAYTERM_EV_SWIPE_ERROR, 0, 0, 0);
+	unsigned long flags;
+
+	spin_lock_irqsave(&reader->ev_lock, flags);
+	if (!reader->dead)
+		payterm_emit_locked(reader, PAYTERM_EV_SWIPE_ERROR, 0, 0, 0);
+	spin_unlock_irqrestore(&reader->ev_lock, flags);
 }
 EXPORT_SYMBOL_GPL(payterm_report_swipe_error);
 
@@ -201,6 +219,7 @@ long payterm_ioctl_get_swipe(struct payterm_client *client, void __user *arg)
 	struct payterm_swipe *copy;
 	unsigned long flags;
 	long ret = 0;
+	u32 gen = 0;
 
 	if (!(reader->caps & PAYTERM_CAP_MSR))
 		return -EOPNOTSUPP;
@@ -216,15 +235,20 @@ long payterm_ioctl_get_swipe(struct payterm_client *client, void __user *arg)
 	} else {
 		memcpy(copy, reader->swipe, sizeof(*copy));
 		payterm_wipe_swipe_locked(reader);
+		gen = reader->payload_gen;
 	}
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
 
 	if (!ret && copy_to_user(arg, copy, sizeof(*copy))) {
-		/* Bad buffer: keep the data for a retry unless replaced. */
+		/*
+		 * Bad buffer: keep the data for a retry, unless anything
+		 * (a new swipe, a wipe, a claim change) happened meanwhile.
+		 */
 		spin_lock_irqsave(&reader->ev_lock, flags);
-		if (reader->claimant == client && !reader->swipe_ready) {
+		if (reader->payload_gen == gen && !reader->dead) {
 			memcpy(reader->swipe, copy, sizeof(*copy));
 			reader->swipe_ready = true;
+			payterm_arm_expiry(&reader->swipe_expiry);
 		}
 		spin_unlock_irqrestore(&reader->ev_lock, flags);
 		ret = -EFAULT;

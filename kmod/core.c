@@ -105,18 +105,22 @@ static int payterm_open(struct inode *inode, struct file *file)
 	struct payterm_client *client;
 	unsigned long flags;
 
-	client = kvzalloc(sizeof(*client), GFP_KERNEL);
+	/* Charged to the opener's memory cgroup; bounded per reader. */
+	client = kvzalloc(sizeof(*client), GFP_KERNEL_ACCOUNT);
 	if (!client)
 		return -ENOMEM;
 	client->reader = reader;
 
 	spin_lock_irqsave(&reader->ev_lock, flags);
-	if (reader->dead) {
+	if (reader->dead || reader->nclients >= PAYTERM_MAX_CLIENTS) {
+		int ret = reader->dead ? -ENODEV : -EMFILE;
+
 		spin_unlock_irqrestore(&reader->ev_lock, flags);
 		kvfree(client);
-		return -ENODEV;
+		return ret;
 	}
 	list_add_tail(&client->node, &reader->clients);
+	reader->nclients++;
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
 
 	get_device(&reader->dev);
@@ -134,6 +138,7 @@ static int payterm_release(struct inode *inode, struct file *file)
 
 	spin_lock_irqsave(&reader->ev_lock, flags);
 	list_del(&client->node);
+	reader->nclients--;
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
 
 	kvfree(client);
@@ -155,7 +160,7 @@ static ssize_t payterm_read(struct file *file, char __user *buf, size_t count,
 
 	for (;;) {
 		/* Queued events stay readable after unplug, then -ENODEV. */
-		if (!payterm_client_has_events(client) && READ_ONCE(reader->dead))
+		if (!payterm_client_has_events(client) && payterm_is_dead(reader))
 			return -ENODEV;
 		if (payterm_client_has_events(client))
 			break;
@@ -163,7 +168,7 @@ static ssize_t payterm_read(struct file *file, char __user *buf, size_t count,
 			return -EAGAIN;
 		ret = wait_event_interruptible(reader->wait,
 					       payterm_client_has_events(client) ||
-					       READ_ONCE(reader->dead));
+					       payterm_is_dead(reader));
 		if (ret)
 			return ret;
 	}
@@ -185,7 +190,7 @@ static __poll_t payterm_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &reader->wait, wait);
 	if (payterm_client_has_events(client))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (READ_ONCE(reader->dead))
+	if (payterm_is_dead(reader))
 		mask |= EPOLLHUP | EPOLLERR;
 	return mask;
 }
@@ -213,7 +218,7 @@ static long payterm_ioctl(struct file *file, unsigned int cmd,
 	struct payterm_reader *reader = client->reader;
 	void __user *uarg = (void __user *)arg;
 
-	if (READ_ONCE(reader->dead))
+	if (payterm_is_dead(reader))
 		return -ENODEV;
 
 	switch (cmd) {
@@ -318,7 +323,8 @@ struct payterm_reader *payterm_register_reader(const struct payterm_reader_desc 
 	spin_lock_init(&reader->ev_lock);
 	INIT_LIST_HEAD(&reader->clients);
 	init_waitqueue_head(&reader->wait);
-	INIT_DELAYED_WORK(&reader->payload_expiry, payterm_payload_expiry_fn);
+	INIT_DELAYED_WORK(&reader->swipe_expiry, payterm_swipe_expiry_fn);
+	INIT_DELAYED_WORK(&reader->pin_expiry, payterm_pin_expiry_fn);
 	INIT_DELAYED_WORK(&reader->pin_timeout, payterm_pin_timeout_fn);
 	INIT_WORK(&reader->pin_end_work, payterm_pin_end_work_fn);
 
@@ -327,7 +333,9 @@ struct payterm_reader *payterm_register_reader(const struct payterm_reader_desc 
 	reader->dev.parent = desc->parent;
 	reader->dev.devt = MKDEV(MAJOR(payterm_devt), reader->minor);
 	reader->dev.release = payterm_reader_release;
-	dev_set_name(&reader->dev, "payterm%d", reader->minor);
+	ret = dev_set_name(&reader->dev, "payterm%d", reader->minor);
+	if (ret)
+		goto err_put;
 
 	if (desc->caps & PAYTERM_CAP_MSR) {
 		reader->swipe = kzalloc(sizeof(*reader->swipe), GFP_KERNEL);
@@ -356,7 +364,7 @@ void payterm_unregister_reader(struct payterm_reader *reader)
 
 	mutex_lock(&reader->mutex);
 	spin_lock_irqsave(&reader->ev_lock, flags);
-	reader->dead = true;
+	WRITE_ONCE(reader->dead, true);
 	if (reader->pin.active)
 		payterm_pin_end_locked(reader, PAYTERM_EV_PIN_ABORTED);
 	payterm_wipe_payloads_locked(reader);
@@ -367,7 +375,8 @@ void payterm_unregister_reader(struct payterm_reader *reader)
 
 	wake_up_interruptible_all(&reader->wait);
 	cancel_delayed_work_sync(&reader->pin_timeout);
-	cancel_delayed_work_sync(&reader->payload_expiry);
+	cancel_delayed_work_sync(&reader->swipe_expiry);
+	cancel_delayed_work_sync(&reader->pin_expiry);
 	cancel_work_sync(&reader->pin_end_work);
 
 	cdev_device_del(&reader->cdev, &reader->dev);

@@ -33,11 +33,12 @@ static void payterm_client_push(struct payterm_client *client,
 		slot->flags = 0;
 		slot->value = 1;
 	}
-	client->head++;
+	WRITE_ONCE(client->head, client->head + 1);
 }
 
-void payterm_emit_locked(struct payterm_reader *reader, u16 type, u8 slot,
-			 u8 flags, s32 value)
+static void payterm_emit_to(struct payterm_reader *reader,
+			    struct payterm_client *only, u16 type, u8 slot,
+			    u8 flags, s32 value)
 {
 	struct payterm_client *client;
 	struct payterm_event ev = {
@@ -51,8 +52,27 @@ void payterm_emit_locked(struct payterm_reader *reader, u16 type, u8 slot,
 
 	lockdep_assert_held(&reader->ev_lock);
 	list_for_each_entry(client, &reader->clients, node)
-		payterm_client_push(client, &ev);
+		if (!only || client == only)
+			payterm_client_push(client, &ev);
 	wake_up_interruptible_poll(&reader->wait, EPOLLIN | EPOLLRDNORM);
+}
+
+void payterm_emit_locked(struct payterm_reader *reader, u16 type, u8 slot,
+			 u8 flags, s32 value)
+{
+	payterm_emit_to(reader, NULL, type, slot, flags, value);
+}
+
+/*
+ * Key-level PIN events go to the claimant only: their timing would tell
+ * other openers the rhythm of the cardholder's typing.  Other files see
+ * a gap in the sequence numbers.
+ */
+void payterm_emit_claimant_locked(struct payterm_reader *reader, u16 type,
+				  s32 value)
+{
+	if (reader->claimant)
+		payterm_emit_to(reader, reader->claimant, type, 0, 0, value);
 }
 
 void payterm_emit(struct payterm_reader *reader, u16 type, u8 slot, u8 flags,
@@ -76,7 +96,7 @@ bool payterm_client_pop(struct payterm_client *client,
 	have = client->head != client->tail;
 	if (have) {
 		*ev = client->ring[client->tail % PAYTERM_RING_SIZE];
-		client->tail++;
+		WRITE_ONCE(client->tail, client->tail + 1);
 	}
 	spin_unlock_irqrestore(&reader->ev_lock, irqflags);
 	return have;

@@ -14,6 +14,7 @@
 #include "payterm_core.h"
 
 #define PAYTERM_RING_SIZE	256	/* events per open file, power of 2 */
+#define PAYTERM_MAX_CLIENTS	64	/* open files per reader */
 
 struct payterm_client;
 
@@ -25,6 +26,7 @@ struct payterm_pin_session {
 	u8 max_length;
 	u8 count;
 	u8 digits[PAYTERM_PIN_MAX];
+	unsigned long deadline;	/* jiffies; a stale timeout work checks it */
 };
 
 struct payterm_reader {
@@ -58,6 +60,7 @@ struct payterm_reader {
 	 */
 	spinlock_t ev_lock;
 	struct list_head clients;
+	unsigned int nclients;
 	struct payterm_client *claimant;
 	u32 sequence;
 	wait_queue_head_t wait;
@@ -65,8 +68,17 @@ struct payterm_reader {
 	struct payterm_swipe *swipe;	/* preallocated for MSR readers */
 	bool swipe_ready;
 	struct payterm_pin_session pin;
+	/*
+	 * Bumped whenever payloads are wiped or the claim changes, so a
+	 * payload handed back after a failed copy-out is restored only if
+	 * nothing happened meanwhile.
+	 */
+	u32 payload_gen;
+	/* Bumped on every card arrival/removal, per slot (power-on races). */
+	u32 card_gen[PAYTERM_MAX_SLOTS];
 
-	struct delayed_work payload_expiry;
+	struct delayed_work swipe_expiry;
+	struct delayed_work pin_expiry;
 	struct delayed_work pin_timeout;
 	struct work_struct pin_end_work;
 };
@@ -82,6 +94,8 @@ struct payterm_client {
 /* events.c */
 void payterm_emit_locked(struct payterm_reader *reader, u16 type, u8 slot,
 			 u8 flags, s32 value);
+void payterm_emit_claimant_locked(struct payterm_reader *reader, u16 type,
+				  s32 value);
 void payterm_emit(struct payterm_reader *reader, u16 type, u8 slot, u8 flags,
 		  s32 value);
 bool payterm_client_pop(struct payterm_client *client,
@@ -92,13 +106,12 @@ bool payterm_client_has_events(struct payterm_client *client);
 long payterm_ioctl_claim(struct payterm_client *client);
 long payterm_ioctl_release(struct payterm_client *client);
 void payterm_release_claim(struct payterm_client *client);
-bool payterm_is_claimant(struct payterm_client *client);
 long payterm_ioctl_get_swipe(struct payterm_client *client, void __user *arg);
 void payterm_wipe_payloads_locked(struct payterm_reader *reader);
 void payterm_wipe_pin_locked(struct payterm_reader *reader);
-void payterm_arm_payload_expiry(struct payterm_reader *reader);
-void payterm_payload_expiry_fn(struct work_struct *work);
-extern unsigned int payterm_payload_timeout_ms;
+void payterm_arm_expiry(struct delayed_work *work);
+void payterm_swipe_expiry_fn(struct work_struct *work);
+void payterm_pin_expiry_fn(struct work_struct *work);
 
 /* pin.c */
 long payterm_ioctl_pin_start(struct payterm_client *client,
@@ -119,6 +132,11 @@ void payterm_power_off_all(struct payterm_reader *reader);
 static inline bool payterm_mem_is_zero(const void *p, size_t n)
 {
 	return !memchr_inv(p, 0, n);
+}
+
+static inline bool payterm_is_dead(struct payterm_reader *reader)
+{
+	return READ_ONCE(reader->dead);
 }
 
 #endif /* _PAYTERM_INTERNAL_H */

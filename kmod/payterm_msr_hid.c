@@ -297,8 +297,10 @@ static int msr_raw_event(struct hid_device *hdev, struct hid_report *report,
 	unsigned long flags;
 	bool ok;
 
-	if (!md || report != md->layout.report)
+	if (!md)
 		return 0;
+	if (report != md->layout.report)
+		goto drop;	/* nothing else of a card reader is for others */
 
 	spin_lock_irqsave(&md->lock, flags);
 	memset(&md->swipe, 0, sizeof(md->swipe));
@@ -314,6 +316,7 @@ static int msr_raw_event(struct hid_device *hdev, struct hid_report *report,
 	memzero_explicit(&md->swipe, sizeof(md->swipe));
 	spin_unlock_irqrestore(&md->lock, flags);
 
+drop:
 	/* Leave no copy behind: wipe the transport buffer, stop the core. */
 	if (size > 0)
 		memzero_explicit(data, size);

@@ -396,7 +396,11 @@ static int virt_apdu_reply(struct virt_dev *vd, const u8 *payload, size_t len)
 	if (len < sizeof(*r) || r->length != len - sizeof(*r) ||
 	    memchr_inv(r->reserved, 0, sizeof(r->reserved)))
 		return -EINVAL;
-	if (r->status > 0 || r->status < -MAX_ERRNO)
+	/*
+	 * Only ordinary errnos: not kernel-internal ones (ERESTARTSYS...), and
+	 * not EMSGSIZE, which the core reserves for "buffer too small".
+	 */
+	if (r->status > 0 || r->status < -EHWPOISON || r->status == -EMSGSIZE)
 		return -EINVAL;
 	if (!r->status && (r->length < 2 || r->length > PAYTERM_RAPDU_MAX))
 		return -EINVAL;

@@ -253,6 +253,14 @@ static void wedge_event(struct input_handle *handle, unsigned int type,
 
 	if (type != EV_KEY)
 		return;
+	/*
+	 * The grab stops delivery but not EVIOCGKEY on the event node: keep
+	 * track characters out of the device's key bitmap too.  (Their
+	 * release then goes nowhere.)  Shift keep their bits: the decoder
+	 * needs their release, and shift state says nothing of a PAN.
+	 */
+	if (value && code != KEY_LEFTSHIFT && code != KEY_RIGHTSHIFT)
+		__clear_bit(code, handle->dev->key);
 	spin_lock(&wd->lock);
 	wedge_key(wd, code, value);
 	spin_unlock(&wd->lock);
@@ -305,9 +313,14 @@ static int wedge_activate(struct wedge_dev *wd)
 
 err_release:
 	input_release_device(&wd->handle);
+	/* Keys may have arrived while grabbed: no timer, no leftovers. */
+	del_timer_sync(&wd->timer);
 err_unregister:
 	spin_lock_irq(&wd->lock);
 	wd->reader = NULL;
+	memzero_explicit(wd->buf, sizeof(wd->buf));
+	wd->len = 0;
+	wd->overflow = false;
 	spin_unlock_irq(&wd->lock);
 	payterm_unregister_reader(reader);
 	return ret;

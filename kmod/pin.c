@@ -19,11 +19,11 @@ void payterm_pin_end_locked(struct payterm_reader *reader, u16 event)
 	struct payterm_pin_session *pin = &reader->pin;
 
 	lockdep_assert_held(&reader->ev_lock);
-	pin->active = false;
+	WRITE_ONCE(pin->active, false);
 	cancel_delayed_work(&reader->pin_timeout);
 	if (event == PAYTERM_EV_PIN_ENTERED) {
 		pin->ready = true;
-		payterm_arm_payload_expiry(reader);
+		payterm_arm_expiry(&reader->pin_expiry);
 	} else {
 		payterm_wipe_pin_locked(reader);
 	}
@@ -68,7 +68,8 @@ void payterm_pin_timeout_fn(struct work_struct *work)
 	unsigned long flags;
 
 	spin_lock_irqsave(&reader->ev_lock, flags);
-	if (reader->pin.active)
+	/* A run left over from an earlier session finds a later deadline. */
+	if (reader->pin.active && time_after_eq(jiffies, reader->pin.deadline))
 		payterm_pin_end_locked(reader, PAYTERM_EV_PIN_TIMEOUT);
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
 }
@@ -90,7 +91,7 @@ long payterm_ioctl_pin_start(struct payterm_client *client, void __user *arg)
 {
 	struct payterm_reader *reader = client->reader;
 	struct payterm_pin_params params;
-	unsigned long flags;
+	unsigned long flags, timeout;
 	long ret;
 
 	if (!(reader->caps & PAYTERM_CAP_PINPAD))
@@ -121,13 +122,14 @@ long payterm_ioctl_pin_start(struct payterm_client *client, void __user *arg)
 			goto out;
 	}
 
+	timeout = msecs_to_jiffies(params.timeout_ms);
 	spin_lock_irqsave(&reader->ev_lock, flags);
 	payterm_wipe_pin_locked(reader);
 	reader->pin.min_length = params.min_length;
 	reader->pin.max_length = params.max_length;
-	reader->pin.active = true;
-	mod_delayed_work(system_wq, &reader->pin_timeout,
-			 msecs_to_jiffies(params.timeout_ms));
+	reader->pin.deadline = jiffies + timeout;
+	WRITE_ONCE(reader->pin.active, true);
+	mod_delayed_work(system_wq, &reader->pin_timeout, timeout);
 	payterm_emit_locked(reader, PAYTERM_EV_PIN_STARTED, 0, 0, 0);
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
 out:
@@ -142,14 +144,16 @@ long payterm_ioctl_pin_abort(struct payterm_client *client)
 	long ret = 0;
 
 	spin_lock_irqsave(&reader->ev_lock, flags);
-	if (reader->claimant != client)
+	if (reader->claimant != client) {
 		ret = -EACCES;
-	else if (reader->pin.active)
+	} else if (reader->pin.active) {
 		payterm_pin_end_locked(reader, PAYTERM_EV_PIN_ABORTED);
-	else if (reader->pin.ready)
+	} else if (reader->pin.ready) {
 		payterm_wipe_pin_locked(reader);
-	else
+		payterm_emit_locked(reader, PAYTERM_EV_PIN_ABORTED, 0, 0, 0);
+	} else {
 		ret = -ENOENT;
+	}
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
 	return ret;
 }
@@ -160,6 +164,7 @@ long payterm_ioctl_get_pin(struct payterm_client *client, void __user *arg)
 	struct payterm_pin out;
 	unsigned long flags;
 	long ret = 0;
+	u32 gen = 0;
 
 	memset(&out, 0, sizeof(out));
 	spin_lock_irqsave(&reader->ev_lock, flags);
@@ -173,17 +178,19 @@ long payterm_ioctl_get_pin(struct payterm_client *client, void __user *arg)
 		out.length = reader->pin.count;
 		memcpy(out.digits, reader->pin.digits, reader->pin.count);
 		payterm_wipe_pin_locked(reader);
+		gen = reader->payload_gen;
 	}
 	spin_unlock_irqrestore(&reader->ev_lock, flags);
 
 	if (!ret && copy_to_user(arg, &out, sizeof(out))) {
-		/* Bad buffer: keep the PIN for a retry. */
+		/* Bad buffer: keep the PIN for a retry if nothing happened. */
 		spin_lock_irqsave(&reader->ev_lock, flags);
-		if (reader->claimant == client && !reader->pin.active &&
-		    !reader->pin.ready) {
+		if (reader->payload_gen == gen && !reader->dead &&
+		    !reader->pin.active) {
 			memcpy(reader->pin.digits, out.digits, out.length);
 			reader->pin.count = out.length;
 			reader->pin.ready = true;
+			payterm_arm_expiry(&reader->pin_expiry);
 		}
 		spin_unlock_irqrestore(&reader->ev_lock, flags);
 		ret = -EFAULT;
@@ -211,31 +218,33 @@ void payterm_report_key(struct payterm_reader *reader, unsigned int key)
 	switch (key) {
 	case PAYTERM_KEY_0 ... PAYTERM_KEY_9:
 		if (pin->count >= pin->max_length) {
-			payterm_emit_locked(reader, PAYTERM_EV_PIN_REJECTED, 0, 0,
-					    PAYTERM_PIN_REJ_TOO_LONG);
+			payterm_emit_claimant_locked(reader,
+						     PAYTERM_EV_PIN_REJECTED,
+						     PAYTERM_PIN_REJ_TOO_LONG);
 			break;
 		}
 		pin->digits[pin->count++] = '0' + key;
-		payterm_emit_locked(reader, PAYTERM_EV_PIN_DIGITS, 0, 0,
-				    pin->count);
+		payterm_emit_claimant_locked(reader, PAYTERM_EV_PIN_DIGITS,
+					     pin->count);
 		break;
 	case PAYTERM_KEY_CORRECTION:
 		if (pin->count)
 			pin->digits[--pin->count] = 0;
-		payterm_emit_locked(reader, PAYTERM_EV_PIN_DIGITS, 0, 0,
-				    pin->count);
+		payterm_emit_claimant_locked(reader, PAYTERM_EV_PIN_DIGITS,
+					     pin->count);
 		break;
 	case PAYTERM_KEY_CLEAR:
 		payterm_wipe_pin_locked(reader);
-		payterm_emit_locked(reader, PAYTERM_EV_PIN_DIGITS, 0, 0, 0);
+		payterm_emit_claimant_locked(reader, PAYTERM_EV_PIN_DIGITS, 0);
 		break;
 	case PAYTERM_KEY_CANCEL:
 		payterm_pin_end_locked(reader, PAYTERM_EV_PIN_CANCELLED);
 		break;
 	case PAYTERM_KEY_ENTER:
 		if (pin->count < pin->min_length)
-			payterm_emit_locked(reader, PAYTERM_EV_PIN_REJECTED, 0, 0,
-					    PAYTERM_PIN_REJ_TOO_SHORT);
+			payterm_emit_claimant_locked(reader,
+						     PAYTERM_EV_PIN_REJECTED,
+						     PAYTERM_PIN_REJ_TOO_SHORT);
 		else
 			payterm_pin_end_locked(reader, PAYTERM_EV_PIN_ENTERED);
 		break;

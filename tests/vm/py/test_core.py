@@ -190,6 +190,46 @@ def test_swipe_wiped_on_release_close_and_timeout():
 
 
 @T.case
+def test_swipe_and_pin_expire_separately():
+    v = Virt(CAP_MSR | CAP_PINPAD)
+    a = Reader(v.path)
+    old = set_param('payterm', 'payload_timeout_ms', 1500)
+    try:
+        a.claim()
+        t0 = time.monotonic()
+        v.swipe(t2=TEST_T2)
+        time.sleep(0.75)
+        a.pin_start()
+        v.keys('2468E')
+        # A later PIN does not extend the swipe's life, nor the reverse.
+        time.sleep(max(0, 1.9 - (time.monotonic() - t0)))
+        expect_errno(errno.ENODATA, a.get_swipe)
+        assert a.get_pin() == '2468'
+        names = [e.name for e in a.drain()]
+        assert names.count('PAYLOAD_EXPIRED') == 1, names
+    finally:
+        set_param('payterm', 'payload_timeout_ms', old)
+        a.close()
+        v.close()
+
+
+@T.case
+def test_open_files_per_reader_bounded():
+    v = Virt(CAP_MSR)
+    rs = []
+    try:
+        for _ in range(64):
+            rs.append(Reader(v.path))
+        expect_errno(errno.EMFILE, Reader, v.path)
+        rs.pop().close()
+        rs.append(Reader(v.path))        # a slot is free again
+    finally:
+        for r in rs:
+            r.close()
+        v.close()
+
+
+@T.case
 def test_bad_buffer_loses_nothing():
     v = Virt(CAP_MSR | CAP_PINPAD)
     a = Reader(v.path)
@@ -235,7 +275,9 @@ def test_pin_session_keys():
                        ('PIN_DIGITS', 1), ('PIN_DIGITS', 2), ('PIN_DIGITS', 3),
                        ('PIN_DIGITS', 4), ('PIN_DIGITS', 5), ('PIN_DIGITS', 6),
                        ('PIN_REJECTED', 2), ('PIN_ENTERED', 6)], got
-        assert pin_events(b, 11) == got  # observers see counts only
+        # Other openers see the session start and end, not the keystrokes.
+        assert pin_events(b, 2) == [('PIN_STARTED', 0), ('PIN_ENTERED', 6)]
+        assert b.drain() == []
         expect_errno(errno.EACCES, b.get_pin)
         assert a.get_pin() == '123456'
         expect_errno(errno.ENODATA, a.get_pin)
@@ -260,6 +302,14 @@ def test_pin_session_keys():
         assert pin_events(a, 5)[-1] == ('PIN_ABORTED', 0)
         expect_errno(errno.ENODATA, a.get_pin)
         expect_errno(errno.ENOENT, a.pin_abort)
+        expect_errno(errno.EACCES, b.pin_abort)
+
+        a.pin_start()
+        v.keys('1234E')
+        a.read_events(timeout=2, want=6)
+        a.pin_abort()                    # discards an entered PIN too
+        assert pin_events(a, 1) == [('PIN_ABORTED', 0)]
+        expect_errno(errno.ENODATA, a.get_pin)
 
         a.pin_start(timeout_ms=300)
         v.keys('12')
@@ -275,9 +325,9 @@ def test_pin_session_keys():
         expect_errno(errno.ENODATA, a.get_pin)
 
         # The transport saw each session start and end.
-        wait_until(lambda: len(v.notifications(V_PIN_SESSION)) >= 12)
+        wait_until(lambda: len(v.notifications(V_PIN_SESSION)) >= 14)
         sessions = [VPIN.unpack(p)[0] for _, p in v.notifications(V_PIN_SESSION)]
-        assert sessions == [1, 0] * 6, sessions
+        assert sessions == [1, 0] * 7, sessions
     finally:
         a.close()
         b.close()
@@ -455,8 +505,9 @@ def test_virt_bad_messages():
         expect_errno(errno.ENOMEDIUM, v.card, CARD_REMOVE)
         expect_errno(errno.ENOENT, v.send, V_APDU_REPLY,
                      VAPDU.pack(12345, 0, 2, 0, b'') + b'\x90\x00')
-        expect_errno(errno.EINVAL, v.send, V_APDU_REPLY,
-                     VAPDU.pack(1, 5, 0, 0, b''))
+        for status in (5, -512, -errno.EMSGSIZE, -4095):
+            expect_errno(errno.EINVAL, v.send, V_APDU_REPLY,
+                         VAPDU.pack(1, status, 0, 0, b''))
         v.swipe(t2=TEST_T2)             # still works after all that
     finally:
         v.close()
