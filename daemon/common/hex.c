@@ -6,14 +6,14 @@
 
 static const char hexdigits[] = "0123456789ABCDEF";
 
-size_t pt_hex_encoded_size(size_t len, char sep)
+size_t ptc_hex_encoded_size(size_t len, char sep)
 {
 	if (!len)
 		return 1;
 	return len * 2 + (sep ? len - 1 : 0) + 1;
 }
 
-int pt_hex_encode(const void *in, size_t len, char *out, size_t out_size,
+int ptc_hex_encode(const void *in, size_t len, char *out, size_t out_size,
 		  char sep)
 {
 	const unsigned char *p = in;
@@ -21,7 +21,7 @@ int pt_hex_encode(const void *in, size_t len, char *out, size_t out_size,
 
 	if ((!in && len) || !out)
 		return -EINVAL;
-	if (out_size < pt_hex_encoded_size(len, sep))
+	if (out_size < ptc_hex_encoded_size(len, sep))
 		return -ENOSPC;
 	for (i = 0; i < len; i++) {
 		if (sep && i)
@@ -49,7 +49,7 @@ static int is_sep(char c)
 	return c == ' ' || c == '\t' || c == ':';
 }
 
-int pt_hex_decode(const char *hex, void *out, size_t out_size,
+int ptc_hex_decode(const char *hex, void *out, size_t out_size,
 		  size_t *out_len)
 {
 	unsigned char *o = out;
@@ -68,7 +68,7 @@ int pt_hex_decode(const char *hex, void *out, size_t out_size,
 		lo = hi < 0 ? -1 : nibble(hex[1]);
 		if (lo < 0 || n >= out_size) {
 			/* bad character, odd count or too long */
-			pt_wipe(out, n);
+			ptc_wipe(out, n);
 			return lo < 0 ? -EINVAL : -ENOSPC;
 		}
 		o[n++] = (unsigned char)(hi << 4 | lo);

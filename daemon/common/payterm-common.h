@@ -8,7 +8,7 @@
  *  - secure wipe
  *
  * Every function returns 0 on success or a negative errno; see
- * pt_strerror() for the meaning of the errors the track parsers return.
+ * ptc_strerror() for the meaning of the errors the track parsers return.
  * Buffers that held card data are wiped before the functions return, and
  * on failure the output structure is wiped too.
  */
@@ -22,9 +22,9 @@
 /* ---- wiping ---------------------------------------------------------- */
 
 /* Overwrite @len bytes at @p with zeros; never optimised away. */
-void pt_wipe(void *p, size_t len);
-/* pt_wipe() then free(); @p may be NULL. */
-void pt_wipe_free(void *p, size_t len);
+void ptc_wipe(void *p, size_t len);
+/* ptc_wipe() then free(); @p may be NULL. */
+void ptc_wipe_free(void *p, size_t len);
 
 /* ---- hex ------------------------------------------------------------- */
 
@@ -33,48 +33,48 @@ void pt_wipe_free(void *p, size_t len);
  * @sep non-zero, that character separates the bytes ("3B 68 00").
  * -ENOSPC if @out_size is too small, -EINVAL on NULL pointers.
  */
-int pt_hex_encode(const void *in, size_t len, char *out, size_t out_size,
+int ptc_hex_encode(const void *in, size_t len, char *out, size_t out_size,
 		  char sep);
-/* Bytes pt_hex_encode() needs for @len bytes, NUL included. */
-size_t pt_hex_encoded_size(size_t len, char sep);
+/* Bytes ptc_hex_encode() needs for @len bytes, NUL included. */
+size_t ptc_hex_encoded_size(size_t len, char sep);
 
 /*
  * Decode hex text (either case).  Spaces, tabs and ':' are accepted between
  * bytes, never inside one.  -EINVAL on a bad character or an odd number of
  * digits, -ENOSPC if more than @out_size bytes.  *@out_len = bytes written.
  */
-int pt_hex_decode(const char *hex, void *out, size_t out_size,
+int ptc_hex_decode(const char *hex, void *out, size_t out_size,
 		  size_t *out_len);
 
 /* ---- PAN ------------------------------------------------------------- */
 
-#define PT_PAN_MIN	12
-#define PT_PAN_MAX	19
+#define PTC_PAN_MIN	12
+#define PTC_PAN_MAX	19
 /* first 6, last 4, '*' in between: same length as the PAN */
-#define PT_MASKED_PAN_SIZE	(PT_PAN_MAX + 1)
+#define PTC_MASKED_PAN_SIZE	(PTC_PAN_MAX + 1)
 
 /* Luhn (mod 10) check of @len ASCII digits; false on any non-digit. */
-bool pt_luhn_valid(const char *digits, size_t len);
+bool ptc_luhn_valid(const char *digits, size_t len);
 
 /*
- * Mask a PAN of PT_PAN_MIN..PT_PAN_MAX digits: "411111******1111".
+ * Mask a PAN of PTC_PAN_MIN..PTC_PAN_MAX digits: "411111******1111".
  * -ERANGE for another length, -EINVAL for non-digits, -ENOSPC if
  * @out_size < len + 1.
  */
-int pt_pan_mask(const char *pan, size_t len, char *out, size_t out_size);
+int ptc_pan_mask(const char *pan, size_t len, char *out, size_t out_size);
 
 /* ---- tracks ---------------------------------------------------------- */
 
-#define PT_TRACK1_MAX	79	/* characters incl. sentinels and LRC */
-#define PT_TRACK2_MAX	40
-#define PT_NAME_MIN	2
-#define PT_NAME_MAX	26
+#define PTC_TRACK1_MAX	79	/* characters incl. sentinels and LRC */
+#define PTC_TRACK2_MAX	40
+#define PTC_NAME_MIN	2
+#define PTC_NAME_MAX	26
 
-struct pt_card {
+struct ptc_card {
 	int track;			/* 1 or 2: the track parsed */
-	char pan[PT_PAN_MAX + 1];	/* NUL-terminated digits */
+	char pan[PTC_PAN_MAX + 1];	/* NUL-terminated digits */
 	size_t pan_len;
-	char name[PT_NAME_MAX + 1];	/* track 1 only, as recorded */
+	char name[PTC_NAME_MAX + 1];	/* track 1 only, as recorded */
 	char expiry[5];			/* "YYMM", "" when absent */
 	char service_code[4];		/* "NNN", "" when absent */
 	size_t discretionary_len;	/* discretionary data is not kept */
@@ -94,29 +94,29 @@ struct pt_card {
  *         -EBADMSG  missing sentinel, format code or field separator,
  *                   bad name / expiry / service code field
  *         -EILSEQ   character outside the track's character set
- *         -ERANGE   PAN not PT_PAN_MIN..PT_PAN_MAX digits
+ *         -ERANGE   PAN not PTC_PAN_MIN..PTC_PAN_MAX digits
  *         -EDOM     PAN check digit (Luhn) wrong
  *         -EPROTO   LRC mismatch
  * On error *@card is wiped.
  */
-int pt_track1_parse(const char *data, size_t len, struct pt_card *card);
-int pt_track2_parse(const char *data, size_t len, struct pt_card *card);
+int ptc_track1_parse(const char *data, size_t len, struct ptc_card *card);
+int ptc_track2_parse(const char *data, size_t len, struct ptc_card *card);
 /* Dispatch on the start sentinel ('%' track 1, ';' track 2). */
-int pt_track_parse(const char *data, size_t len, struct pt_card *card);
+int ptc_track_parse(const char *data, size_t len, struct ptc_card *card);
 
 /* Wipe everything *@card holds. */
-void pt_card_wipe(struct pt_card *card);
+void ptc_card_wipe(struct ptc_card *card);
 
 /* Expiry "YYMM" -> year (2000 + YY) and month 1..12; -EINVAL if invalid. */
-int pt_expiry_parse(const char *yymm, int *year, int *month);
+int ptc_expiry_parse(const char *yymm, int *year, int *month);
 
 /*
  * Service code "NNN": true when the first digit says the card has a chip
  * (2 or 6), i.e. a terminal with an IC reader should ask for the chip.
  */
-bool pt_service_code_chip(const char *svc);
+bool ptc_service_code_chip(const char *svc);
 
 /* A short English description of the errors above (never NULL). */
-const char *pt_strerror(int err);
+const char *ptc_strerror(int err);
 
 #endif /* PAYTERM_COMMON_H */

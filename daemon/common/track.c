@@ -15,7 +15,7 @@
 
 #include "payterm-common.h"
 
-bool pt_luhn_valid(const char *digits, size_t len)
+bool ptc_luhn_valid(const char *digits, size_t len)
 {
 	unsigned int sum = 0, d;
 	bool dbl = false;
@@ -38,13 +38,13 @@ bool pt_luhn_valid(const char *digits, size_t len)
 	return sum % 10 == 0;
 }
 
-int pt_pan_mask(const char *pan, size_t len, char *out, size_t out_size)
+int ptc_pan_mask(const char *pan, size_t len, char *out, size_t out_size)
 {
 	size_t i;
 
 	if (!pan || !out)
 		return -EINVAL;
-	if (len < PT_PAN_MIN || len > PT_PAN_MAX)
+	if (len < PTC_PAN_MIN || len > PTC_PAN_MAX)
 		return -ERANGE;
 	if (out_size < len + 1)
 		return -ENOSPC;
@@ -57,9 +57,9 @@ int pt_pan_mask(const char *pan, size_t len, char *out, size_t out_size)
 	return 0;
 }
 
-void pt_card_wipe(struct pt_card *card)
+void ptc_card_wipe(struct ptc_card *card)
 {
-	pt_wipe(card, sizeof(*card));
+	ptc_wipe(card, sizeof(*card));
 }
 
 static bool isdigit_c(char c)
@@ -67,7 +67,7 @@ static bool isdigit_c(char c)
 	return c >= '0' && c <= '9';
 }
 
-int pt_expiry_parse(const char *yymm, int *year, int *month)
+int ptc_expiry_parse(const char *yymm, int *year, int *month)
 {
 	int i, m;
 
@@ -86,7 +86,7 @@ int pt_expiry_parse(const char *yymm, int *year, int *month)
 	return 0;
 }
 
-bool pt_service_code_chip(const char *svc)
+bool ptc_service_code_chip(const char *svc)
 {
 	return svc && (svc[0] == '2' || svc[0] == '6');
 }
@@ -100,8 +100,8 @@ struct fmt {
 	unsigned int mask;	/* bits of a character code */
 };
 
-static const struct fmt fmt1 = { 1, '%', '^', PT_TRACK1_MAX, 0x20, 0x5f, 0x3f };
-static const struct fmt fmt2 = { 2, ';', '=', PT_TRACK2_MAX, 0x30, 0x3f, 0x0f };
+static const struct fmt fmt1 = { 1, '%', '^', PTC_TRACK1_MAX, 0x20, 0x5f, 0x3f };
+static const struct fmt fmt2 = { 2, ';', '=', PTC_TRACK2_MAX, 0x30, 0x3f, 0x0f };
 
 /* Fixed-width digit field, or a lone separator when absent. */
 static int digit_field(const struct fmt *f, const char *d, size_t len,
@@ -126,7 +126,7 @@ static int digit_field(const struct fmt *f, const char *d, size_t len,
 }
 
 static int parse(const struct fmt *f, const char *d, size_t len,
-		 struct pt_card *c)
+		 struct ptc_card *c)
 {
 	unsigned int lrc = 0;
 	size_t pos = 0, start, i;
@@ -148,7 +148,7 @@ static int parse(const struct fmt *f, const char *d, size_t len,
 		pos++;
 	if (pos >= len || d[pos] != f->fs)
 		return pos < len && d[pos] != '?' ? -EILSEQ : -EBADMSG;
-	if (pos - start < PT_PAN_MIN || pos - start > PT_PAN_MAX)
+	if (pos - start < PTC_PAN_MIN || pos - start > PTC_PAN_MAX)
 		return -ERANGE;
 	c->pan_len = pos - start;
 	memcpy(c->pan, d + start, c->pan_len);
@@ -162,7 +162,7 @@ static int parse(const struct fmt *f, const char *d, size_t len,
 		       d[pos] != '%')
 			pos++;
 		if (pos >= len || d[pos] != '^' ||
-		    pos - start < PT_NAME_MIN || pos - start > PT_NAME_MAX)
+		    pos - start < PTC_NAME_MIN || pos - start > PTC_NAME_MAX)
 			return -EBADMSG;
 		memcpy(c->name, d + start, pos - start);
 		c->name[pos - start] = '\0';
@@ -173,7 +173,7 @@ static int parse(const struct fmt *f, const char *d, size_t len,
 	r = digit_field(f, d, len, &pos, c->expiry, 4);
 	if (r)
 		return r;
-	if (c->expiry[0] && pt_expiry_parse(c->expiry, &year, &month))
+	if (c->expiry[0] && ptc_expiry_parse(c->expiry, &year, &month))
 		return -EBADMSG;
 	r = digit_field(f, d, len, &pos, c->service_code, 3);
 	if (r)
@@ -202,49 +202,49 @@ static int parse(const struct fmt *f, const char *d, size_t len,
 		c->lrc_present = true;
 	}
 
-	if (!pt_luhn_valid(c->pan, c->pan_len))
+	if (!ptc_luhn_valid(c->pan, c->pan_len))
 		return -EDOM;
 	c->track = f->track;
 	return 0;
 }
 
 static int parse_wiping(const struct fmt *f, const char *data, size_t len,
-			struct pt_card *card)
+			struct ptc_card *card)
 {
 	int r;
 
 	if (!data || !card)
 		return -EINVAL;
-	pt_card_wipe(card);
+	ptc_card_wipe(card);
 	r = parse(f, data, len, card);
 	if (r)
-		pt_card_wipe(card);
+		ptc_card_wipe(card);
 	return r;
 }
 
-int pt_track1_parse(const char *data, size_t len, struct pt_card *card)
+int ptc_track1_parse(const char *data, size_t len, struct ptc_card *card)
 {
 	return parse_wiping(&fmt1, data, len, card);
 }
 
-int pt_track2_parse(const char *data, size_t len, struct pt_card *card)
+int ptc_track2_parse(const char *data, size_t len, struct ptc_card *card)
 {
 	return parse_wiping(&fmt2, data, len, card);
 }
 
-int pt_track_parse(const char *data, size_t len, struct pt_card *card)
+int ptc_track_parse(const char *data, size_t len, struct ptc_card *card)
 {
 	if (!data || !card)
 		return -EINVAL;
 	if (len && data[0] == '%')
-		return pt_track1_parse(data, len, card);
+		return ptc_track1_parse(data, len, card);
 	if (len && data[0] == ';')
-		return pt_track2_parse(data, len, card);
-	pt_card_wipe(card);
+		return ptc_track2_parse(data, len, card);
+	ptc_card_wipe(card);
 	return -EBADMSG;
 }
 
-const char *pt_strerror(int err)
+const char *ptc_strerror(int err)
 {
 	switch (err) {
 	case 0:

@@ -5,13 +5,13 @@
 
 #include "payterm-common.h"
 
-void pt_wipe(void *p, size_t len)
+void ptc_wipe(void *p, size_t len)
 {
 	if (p && len)
 		explicit_bzero(p, len);
 }
 
-void pt_wipe_free(void *p, size_t len)
+void ptc_wipe_free(void *p, size_t len)
 {
 	if (!p)
 		return;

@@ -27,15 +27,15 @@ static void usage(FILE *f)
 
 static void print_hex(const char *prefix, const uint8_t *b, size_t n)
 {
-	size_t sz = pt_hex_encoded_size(n, ' ');
+	size_t sz = ptc_hex_encoded_size(n, ' ');
 	char *s = malloc(sz);
 
 	if (!s)
 		return;
-	if (!pt_hex_encode(b, n, s, sz, ' '))
+	if (!ptc_hex_encode(b, n, s, sz, ' '))
 		printf("%s%s\n", prefix, s);
 	fflush(stdout);
-	pt_wipe_free(s, sz);
+	ptc_wipe_free(s, sz);
 }
 
 int cmd_apdu(int argc, char **argv)
@@ -87,7 +87,7 @@ int cmd_apdu(int argc, char **argv)
 	(void)madvise(cmd, bufsize, MADV_DONTDUMP);
 	resp = cmd + PAYTERM_APDU_MAX;
 	for (i = first; i < argc; i++) {
-		if (pt_hex_decode(argv[i], cmd, PAYTERM_APDU_MAX, &n) || n < 4) {
+		if (ptc_hex_decode(argv[i], cmd, PAYTERM_APDU_MAX, &n) || n < 4) {
 			msg("'%s': expected an APDU in hex (4-%d bytes)", argv[i],
 			    PAYTERM_APDU_MAX);
 			ret = EXIT_USAGE;
@@ -120,7 +120,7 @@ int cmd_apdu(int argc, char **argv)
 	print_hex("ATR: ", pw.atr, pw.atr_length);
 
 	for (i = first; i < argc; i++) {
-		pt_hex_decode(argv[i], cmd, PAYTERM_APDU_MAX, &n);
+		ptc_hex_decode(argv[i], cmd, PAYTERM_APDU_MAX, &n);
 		print_hex("> ", cmd, n);
 		memset(&a, 0, sizeof(a));
 		a.command = (uint64_t)(uintptr_t)cmd;
@@ -140,8 +140,8 @@ int cmd_apdu(int argc, char **argv)
 			break;
 		}
 		print_hex("< ", resp, a.response_length);
-		pt_wipe(cmd, n);
-		pt_wipe(resp, a.response_length);
+		ptc_wipe(cmd, n);
+		ptc_wipe(resp, a.response_length);
 	}
 out_off:
 	memset(&ps, 0, sizeof(ps));
@@ -151,11 +151,11 @@ out_off:
 		snprintf(what, sizeof(what), "%s: power off", path);
 		ret = report_errno(what, "power", errno);
 	}
-	pt_wipe(&pw, sizeof(pw));
+	ptc_wipe(&pw, sizeof(pw));
 out_close:
 	close(fd);
 out_free:
-	pt_wipe(cmd, bufsize);
+	ptc_wipe(cmd, bufsize);
 	munlock(cmd, bufsize);
 	munmap(cmd, bufsize);
 	return ret;

@@ -36,8 +36,8 @@ static uint8_t *hex_alloc(const char *hex, size_t *len)
 
 	if (!b)
 		return NULL;
-	if (pt_hex_decode(hex, b, n, len)) {
-		pt_wipe_free(b, n);
+	if (ptc_hex_decode(hex, b, n, len)) {
+		ptc_wipe_free(b, n);
 		return NULL;
 	}
 	return b;
@@ -82,9 +82,9 @@ int apdu_map_add_line(struct apdu_map *m, const char *line)
 	memset(&r, 0, sizeof(r));
 	ret = 0;
 out:
-	pt_wipe_free(r.cmd, r.cmd_len);
-	pt_wipe_free(r.resp, r.resp_len);
-	pt_wipe_free(copy, strlen(line));
+	ptc_wipe_free(r.cmd, r.cmd_len);
+	ptc_wipe_free(r.resp, r.resp_len);
+	ptc_wipe_free(copy, strlen(line));
 	return ret;
 }
 
@@ -115,7 +115,7 @@ int apdu_map_load(struct apdu_map *m, const char *path)
 			break;
 		}
 	}
-	pt_wipe_free(line, cap);
+	ptc_wipe_free(line, cap);
 	fclose(f);
 	return r;
 }
@@ -146,8 +146,8 @@ void apdu_map_free(struct apdu_map *m)
 	size_t i;
 
 	for (i = 0; i < m->count; i++) {
-		pt_wipe_free(m->rules[i].cmd, m->rules[i].cmd_len);
-		pt_wipe_free(m->rules[i].resp, m->rules[i].resp_len);
+		ptc_wipe_free(m->rules[i].cmd, m->rules[i].cmd_len);
+		ptc_wipe_free(m->rules[i].resp, m->rules[i].resp_len);
 	}
 	free(m->rules);
 	apdu_map_init(m);

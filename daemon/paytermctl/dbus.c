@@ -290,7 +290,7 @@ int cmd_pay(int argc, char **argv)
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(call);
-	pt_wipe(req, strlen(req));
+	ptc_wipe(req, strlen(req));
 	free(req);
 	if (r < 0) {
 		code = bus_fail("StartPayment", NULL, r);

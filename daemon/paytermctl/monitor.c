@@ -77,7 +77,7 @@ static int fetch_swipe(int fd, const char *path, const struct payterm_event *ev)
 		json_object_set_new(j, "seq", json_integer(ev->sequence));
 		json_print_line(j);
 	}
-	pt_wipe(sw, sizeof(*sw));
+	ptc_wipe(sw, sizeof(*sw));
 	munlock(sw, sizeof(*sw));
 	munmap(sw, sizeof(*sw));
 	return r == -ENODEV ? r : 0;

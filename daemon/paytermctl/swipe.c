@@ -27,9 +27,9 @@ const char *track_status_name(unsigned int status)
 json_t *swipe_summary(const struct payterm_swipe *sw)
 {
 	bool enc = sw->flags & PAYTERM_SWIPE_READER_ENCRYPTED;
-	char masked[PT_MASKED_PAN_SIZE], pan[PT_PAN_MAX + 1] = "";
+	char masked[PTC_MASKED_PAN_SIZE], pan[PTC_PAN_MAX + 1] = "";
 	char expiry[5] = "", svc[4] = "", ksn[3 * 16];
-	struct pt_card card;
+	struct ptc_card card;
 	json_t *j, *tracks, *t;
 	bool mismatch = false;
 	unsigned int i;
@@ -41,7 +41,7 @@ json_t *swipe_summary(const struct payterm_swipe *sw)
 	json_object_set_new(j, "type", json_string("swipe_data"));
 	json_object_set_new(j, "reader_encrypted", json_boolean(enc));
 	if (enc && sw->ksn_length && sw->ksn_length <= sizeof(sw->ksn) &&
-	    !pt_hex_encode(sw->ksn, sw->ksn_length, ksn, sizeof(ksn), 0))
+	    !ptc_hex_encode(sw->ksn, sw->ksn_length, ksn, sizeof(ksn), 0))
 		json_object_set_new(j, "ksn", json_string(ksn));
 
 	for (i = 0; i < PAYTERM_TRACKS; i++) {
@@ -55,14 +55,14 @@ json_t *swipe_summary(const struct payterm_swipe *sw)
 				    json_string(track_status_name(tr->status)));
 		json_object_set_new(t, "length", json_integer(tr->length));
 		if (tr->status == PAYTERM_TRACK_OK && !enc && i < 2) {
-			r = i == 0 ? pt_track1_parse((const char *)tr->data,
+			r = i == 0 ? ptc_track1_parse((const char *)tr->data,
 						     len, &card)
-				   : pt_track2_parse((const char *)tr->data,
+				   : ptc_track2_parse((const char *)tr->data,
 						     len, &card);
 			json_object_set_new(t, "valid", json_boolean(!r));
 			if (r) {
 				json_object_set_new(t, "error",
-						    json_string(pt_strerror(r)));
+						    json_string(ptc_strerror(r)));
 			} else if (!pan[0]) {
 				memcpy(pan, card.pan, sizeof(pan));
 				memcpy(expiry, card.expiry, sizeof(expiry));
@@ -72,25 +72,25 @@ json_t *swipe_summary(const struct payterm_swipe *sw)
 				   strcmp(svc, card.service_code)) {
 				mismatch = true;
 			}
-			pt_card_wipe(&card);
+			ptc_card_wipe(&card);
 		}
 		json_array_append_new(tracks, t);
 	}
 	json_object_set_new(j, "tracks", tracks);
 
-	if (pan[0] && !pt_pan_mask(pan, strlen(pan), masked, sizeof(masked))) {
+	if (pan[0] && !ptc_pan_mask(pan, strlen(pan), masked, sizeof(masked))) {
 		json_object_set_new(j, "pan", json_string(masked));
 		json_object_set_new(j, "expiry", expiry[0] ? json_string(expiry)
 							   : json_null());
 		json_object_set_new(j, "service_code",
 				    svc[0] ? json_string(svc) : json_null());
-		json_object_set_new(j, "chip", json_boolean(pt_service_code_chip(svc)));
+		json_object_set_new(j, "chip", json_boolean(ptc_service_code_chip(svc)));
 		if (mismatch)
 			json_object_set_new(j, "tracks_mismatch", json_true());
 	}
-	pt_wipe(pan, sizeof(pan));
-	pt_wipe(expiry, sizeof(expiry));
-	pt_wipe(svc, sizeof(svc));
-	pt_wipe(masked, sizeof(masked));
+	ptc_wipe(pan, sizeof(pan));
+	ptc_wipe(expiry, sizeof(expiry));
+	ptc_wipe(svc, sizeof(svc));
+	ptc_wipe(masked, sizeof(masked));
 	return j;
 }

@@ -103,7 +103,7 @@ static int write_msg(struct virt *v, size_t total)
 		if (errno == EAGAIN && poll(&p, 1, 1000) == 0)
 			break;
 	}
-	pt_wipe(v->sbuf, total);
+	ptc_wipe(v->sbuf, total);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == total ? 0 : -EIO;
@@ -255,7 +255,7 @@ static long handle_msg(struct virt *v, size_t n)
 		json_print_line(j);
 		break;
 	}
-	pt_wipe(v->rbuf, n);
+	ptc_wipe(v->rbuf, n);
 	return ret;
 }
 
@@ -330,7 +330,7 @@ static int set_track(struct payterm_track *t, const char *s, bool hex)
 	size_t n;
 
 	if (hex) {
-		if (pt_hex_decode(s, t->data, sizeof(t->data), &n))
+		if (ptc_hex_decode(s, t->data, sizeof(t->data), &n))
 			return -EINVAL;
 	} else {
 		n = strlen(s);
@@ -406,7 +406,7 @@ static void do_swipe(struct virt *v, int argc, char **argv)
 		sw->track[*errs++ - '1'].status = PAYTERM_TRACK_ERROR;
 	}
 	if (ksn) {
-		if (pt_hex_decode(ksn, sw->ksn, sizeof(sw->ksn), &n)) {
+		if (ptc_hex_decode(ksn, sw->ksn, sizeof(sw->ksn), &n)) {
 			cmd_error(v, argv[0], "--ksn: expected up to 16 bytes of hex");
 			goto out;
 		}
@@ -414,7 +414,7 @@ static void do_swipe(struct virt *v, int argc, char **argv)
 	}
 	sent(v, argv[0], send_msg(v, PAYTERM_VIRT_SWIPE, sw, sizeof(*sw)));
 out:
-	pt_wipe(sw, sizeof(*sw));
+	ptc_wipe(sw, sizeof(*sw));
 }
 
 static void do_card(struct virt *v, int argc, char **argv)
@@ -455,7 +455,7 @@ static void do_card(struct virt *v, int argc, char **argv)
 		}
 	}
 	if (atr) {
-		if (pt_hex_decode(atr, c.atr, sizeof(c.atr), &n) || n < 2) {
+		if (ptc_hex_decode(atr, c.atr, sizeof(c.atr), &n) || n < 2) {
 			cmd_error(v, argv[0], "ATR: expected 2-%d bytes of hex",
 				  PAYTERM_ATR_MAX);
 			return;
@@ -508,7 +508,7 @@ badkey:
 	cmd_error(v, argv[0], "bad key '%s' (0-9, corr, clear, cancel, enter; at most %d)",
 		  argv[i], MAX_KEYS);
 bad:
-	pt_wipe(v->keys, sizeof(v->keys));
+	ptc_wipe(v->keys, sizeof(v->keys));
 }
 
 /* Send due keys; they may be PIN digits: wipe them once sent. */
@@ -521,7 +521,7 @@ static void run_keys(struct virt *v, uint64_t now)
 		k.key = v->keys[v->ikey];
 		v->keys[v->ikey++] = 0;
 		sent(v, "key", send_msg(v, PAYTERM_VIRT_KEY, &k, sizeof(k)));
-		pt_wipe(&k, sizeof(k));
+		ptc_wipe(&k, sizeof(k));
 		if (v->key_delay && v->ikey < v->nkeys)
 			v->pause_until = now + v->key_delay;
 	}
@@ -579,11 +579,11 @@ static bool next_line(struct virt *v)
 	cur[n] = '\0';
 	n = nl ? n + 1 : n;
 	memmove(v->line, v->line + n, v->line_len - n);
-	pt_wipe(v->line + v->line_len - n, n);
+	ptc_wipe(v->line + v->line_len - n, n);
 	v->line_len -= n;
 	v->lineno++;
 	run_line(v, cur);
-	pt_wipe(cur, sizeof(cur));
+	ptc_wipe(cur, sizeof(cur));
 	return true;
 }
 
@@ -609,13 +609,13 @@ static void read_stdin(struct virt *v)
 		n = nl ? nl - v->line + 1 : (ssize_t)v->line_len;
 		memmove(v->line, v->line + n, v->line_len - (size_t)n);
 		v->line_len -= (size_t)n;
-		pt_wipe(v->line + v->line_len, (size_t)n);
+		ptc_wipe(v->line + v->line_len, (size_t)n);
 		v->discard = !nl;
 	}
 	if (v->line_len == LINE_MAX_LEN && !memchr(v->line, '\n', v->line_len)) {
 		v->lineno++;
 		cmd_error(v, "input", "line longer than %d bytes", LINE_MAX_LEN - 1);
-		pt_wipe(v->line, LINE_MAX_LEN);
+		ptc_wipe(v->line, LINE_MAX_LEN);
 		v->line_len = 0;
 		v->discard = true;
 	}
@@ -715,7 +715,7 @@ static int parse_args(int argc, char **argv, struct virt *v,
 				return report_errno(optarg, "apdu-map", -r);
 			break;
 		case 'd':
-			if (pt_hex_decode(optarg, v->map.def, sizeof(v->map.def), &n) ||
+			if (ptc_hex_decode(optarg, v->map.def, sizeof(v->map.def), &n) ||
 			    n < 2) {
 				msg("--apdu-default: expected 2-%zu bytes of hex",
 				    sizeof(v->map.def));
@@ -760,7 +760,7 @@ static void free_locked(void *p, size_t size)
 {
 	if (!p)
 		return;
-	pt_wipe(p, size);
+	ptc_wipe(p, size);
 	munlock(p, size);
 	munmap(p, size);
 }
@@ -872,6 +872,6 @@ out:
 	free_locked(v.line, LINE_MAX_LEN);
 	free_locked(v.swipe, sizeof(*v.swipe));
 	apdu_map_free(&v.map);
-	pt_wipe(v.keys, sizeof(v.keys));
+	ptc_wipe(v.keys, sizeof(v.keys));
 	return ret;
 }

@@ -47,7 +47,7 @@ static int pack_t57(const char *s, size_t n, struct pd_card *card)
 
 static void finish(struct pd_card *card)
 {
-	if (pt_pan_mask(card->pan, card->pan_len, card->masked,
+	if (ptc_pan_mask(card->pan, card->pan_len, card->masked,
 			sizeof(card->masked)))
 		card->masked[0] = '\0';
 }
@@ -56,7 +56,7 @@ enum pd_card_err pd_card_from_swipe(const struct payterm_swipe *sw,
 				    struct pd_card *card)
 {
 	const struct payterm_track *t1 = &sw->track[0], *t2 = &sw->track[1];
-	struct pt_card c2, c1;
+	struct ptc_card c2, c1;
 	bool have1 = false, have2 = false;
 	char buf[64];
 	int r;
@@ -65,22 +65,22 @@ enum pd_card_err pd_card_from_swipe(const struct payterm_swipe *sw,
 	if (sw->flags & PAYTERM_SWIPE_READER_ENCRYPTED)
 		return PD_CARD_ENCRYPTED;
 	if (t2->status == PAYTERM_TRACK_OK && t2->length <= PAYTERM_TRACK_MAX) {
-		r = pt_track2_parse((const char *)t2->data, t2->length, &c2);
+		r = ptc_track2_parse((const char *)t2->data, t2->length, &c2);
 		if (r == -EDOM)
 			return PD_CARD_LUHN;
 		have2 = !r;
 	}
 	if (t1->status == PAYTERM_TRACK_OK && t1->length <= PAYTERM_TRACK_MAX) {
-		r = pt_track1_parse((const char *)t1->data, t1->length, &c1);
+		r = ptc_track1_parse((const char *)t1->data, t1->length, &c1);
 		if (r == -EDOM && !have2) {
-			pt_card_wipe(&c2);
+			ptc_card_wipe(&c2);
 			return PD_CARD_LUHN;
 		}
 		have1 = !r;
 	}
 	if (have1 && have2 && strcmp(c1.pan, c2.pan)) {
-		pt_card_wipe(&c1);
-		pt_card_wipe(&c2);
+		ptc_card_wipe(&c1);
+		ptc_card_wipe(&c2);
 		return PD_CARD_MISMATCH;
 	}
 	if (have2) {
@@ -112,9 +112,9 @@ enum pd_card_err pd_card_from_swipe(const struct payterm_swipe *sw,
 		r = -EBADMSG;
 	}
 	if (have1)
-		pt_card_wipe(&c1);
+		ptc_card_wipe(&c1);
 	if (have2)
-		pt_card_wipe(&c2);
+		ptc_card_wipe(&c2);
 	if (r || !card->expiry[0]) {
 		pd_card_wipe(card);
 		return PD_CARD_UNREADABLE;
@@ -151,7 +151,7 @@ enum pd_card_err pd_card_from_t57(const uint8_t *t57, size_t len, int psn,
 	card->pan_len = sep;
 	memcpy(card->expiry, digits + sep + 1, 4);
 	memcpy(card->service_code, digits + sep + 5, 3);
-	if (!pt_luhn_valid(card->pan, card->pan_len)) {
+	if (!ptc_luhn_valid(card->pan, card->pan_len)) {
 		pd_wipe(digits, sizeof(digits));
 		pd_card_wipe(card);
 		return PD_CARD_LUHN;
@@ -176,14 +176,14 @@ bool pd_card_expired(const struct pd_card *card, int year, int month)
 {
 	int y, m;
 
-	if (pt_expiry_parse(card->expiry, &y, &m))
+	if (ptc_expiry_parse(card->expiry, &y, &m))
 		return true;
 	return y < year || (y == year && m < month);
 }
 
 bool pd_card_has_chip(const struct pd_card *card)
 {
-	return card->service_code[0] && pt_service_code_chip(card->service_code);
+	return card->service_code[0] && ptc_service_code_chip(card->service_code);
 }
 
 int pd_card_f62_plain(const struct pd_card *card, uint8_t *out, size_t cap)

@@ -10,13 +10,7 @@ $(B)/obj/daemon/paytermd/%.o: BASE_CFLAGS += $(PD_VERSION_DEF)
 $(B)/obj/tests/unit/paytermd/%.o: BASE_CFLAGS += $(PD_VERSION_DEF) \
 	-DPD_TEST_DATA='"$(CURDIR)/tests/unit/paytermd/data"'
 
-# libpaytermcommon and libpaytermcrypto both define pt_strerror and
-# pt_hex_*: link a copy of the former with those renamed (see common.h).
-PD_COMMON_SYMS := pt_strerror pt_hex_encode pt_hex_decode pt_hex_encoded_size
-$(B)/libpaytermcommon-pd.a: $(B)/libpaytermcommon.a
-	objcopy $(foreach s,$(PD_COMMON_SYMS),--redefine-sym $(s)=ptc_$(patsubst pt_%,%,$(s))) $< $@
-
-PD_LIBS := $(B)/libpaytermcommon-pd.a $(B)/libpaytermcrypto.a
+PD_LIBS := $(B)/libpaytermcommon.a $(B)/libpaytermcrypto.a
 
 $(B)/paytermd: $(B)/obj/daemon/paytermd/main.o $(PD_SVC_OBJS) $(PD_CORE_OBJS) \
 		$(PD_LIBS)

@@ -10,14 +10,14 @@
 #define T1 "%B4111111111111111^DOE/JOHN^2512101000000000?"
 #define T2 ";4111111111111111=25121010000000000?"
 
-static int p1(const char *s, struct pt_card *c)
+static int p1(const char *s, struct ptc_card *c)
 {
-	return pt_track1_parse(s, strlen(s), c);
+	return ptc_track1_parse(s, strlen(s), c);
 }
 
-static int p2(const char *s, struct pt_card *c)
+static int p2(const char *s, struct ptc_card *c)
 {
-	return pt_track2_parse(s, strlen(s), c);
+	return ptc_track2_parse(s, strlen(s), c);
 }
 
 static bool all_zero(const void *p, size_t n)
@@ -32,35 +32,35 @@ static bool all_zero(const void *p, size_t n)
 
 START_TEST(luhn)
 {
-	ck_assert(pt_luhn_valid("4111111111111111", 16));
-	ck_assert(pt_luhn_valid("5555555555554444", 16));
-	ck_assert(pt_luhn_valid("4761739001010010", 16));
-	ck_assert(pt_luhn_valid("378282246310005", 15));
-	ck_assert(pt_luhn_valid("6011111111111117", 16));
-	ck_assert(!pt_luhn_valid("4111111111111112", 16));
-	ck_assert(!pt_luhn_valid("41111111111111a1", 16));
-	ck_assert(!pt_luhn_valid("", 0));
-	ck_assert(!pt_luhn_valid(NULL, 3));
+	ck_assert(ptc_luhn_valid("4111111111111111", 16));
+	ck_assert(ptc_luhn_valid("5555555555554444", 16));
+	ck_assert(ptc_luhn_valid("4761739001010010", 16));
+	ck_assert(ptc_luhn_valid("378282246310005", 15));
+	ck_assert(ptc_luhn_valid("6011111111111117", 16));
+	ck_assert(!ptc_luhn_valid("4111111111111112", 16));
+	ck_assert(!ptc_luhn_valid("41111111111111a1", 16));
+	ck_assert(!ptc_luhn_valid("", 0));
+	ck_assert(!ptc_luhn_valid(NULL, 3));
 }
 END_TEST
 
 START_TEST(mask)
 {
-	char out[PT_MASKED_PAN_SIZE];
+	char out[PTC_MASKED_PAN_SIZE];
 
-	ck_assert_int_eq(pt_pan_mask("4111111111111111", 16, out, sizeof(out)), 0);
+	ck_assert_int_eq(ptc_pan_mask("4111111111111111", 16, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "411111******1111");
-	ck_assert_int_eq(pt_pan_mask("378282246310005", 15, out, sizeof(out)), 0);
+	ck_assert_int_eq(ptc_pan_mask("378282246310005", 15, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "378282*****0005");
-	ck_assert_int_eq(pt_pan_mask("123456789012", 12, out, sizeof(out)), 0);
+	ck_assert_int_eq(ptc_pan_mask("123456789012", 12, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "123456**9012");
-	ck_assert_int_eq(pt_pan_mask("4111111111111111111", 19, out, sizeof(out)), 0);
+	ck_assert_int_eq(ptc_pan_mask("4111111111111111111", 19, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "411111*********1111");
-	ck_assert_int_eq(pt_pan_mask("12345678901", 11, out, sizeof(out)), -ERANGE);
-	ck_assert_int_eq(pt_pan_mask("41111111111111111111", 20, out, sizeof(out)), -ERANGE);
-	ck_assert_int_eq(pt_pan_mask("4111111111111111", 16, out, 16), -ENOSPC);
-	ck_assert_int_eq(pt_pan_mask("41111111111x1111", 16, out, sizeof(out)), -EINVAL);
-	ck_assert_int_eq(pt_pan_mask(NULL, 16, out, sizeof(out)), -EINVAL);
+	ck_assert_int_eq(ptc_pan_mask("12345678901", 11, out, sizeof(out)), -ERANGE);
+	ck_assert_int_eq(ptc_pan_mask("41111111111111111111", 20, out, sizeof(out)), -ERANGE);
+	ck_assert_int_eq(ptc_pan_mask("4111111111111111", 16, out, 16), -ENOSPC);
+	ck_assert_int_eq(ptc_pan_mask("41111111111x1111", 16, out, sizeof(out)), -EINVAL);
+	ck_assert_int_eq(ptc_pan_mask(NULL, 16, out, sizeof(out)), -EINVAL);
 }
 END_TEST
 
@@ -69,15 +69,15 @@ START_TEST(hex_encode)
 	const unsigned char b[] = { 0x3b, 0x68, 0x00, 0xff };
 	char out[16];
 
-	ck_assert_int_eq(pt_hex_encode(b, 4, out, sizeof(out), 0), 0);
+	ck_assert_int_eq(ptc_hex_encode(b, 4, out, sizeof(out), 0), 0);
 	ck_assert_str_eq(out, "3B6800FF");
-	ck_assert_int_eq(pt_hex_encode(b, 4, out, sizeof(out), ' '), 0);
+	ck_assert_int_eq(ptc_hex_encode(b, 4, out, sizeof(out), ' '), 0);
 	ck_assert_str_eq(out, "3B 68 00 FF");
-	ck_assert_uint_eq(pt_hex_encoded_size(4, ' '), 12);
-	ck_assert_uint_eq(pt_hex_encoded_size(4, 0), 9);
-	ck_assert_int_eq(pt_hex_encode(b, 4, out, 11, ' '), -ENOSPC);
-	ck_assert_int_eq(pt_hex_encode(b, 4, out, 8, 0), -ENOSPC);
-	ck_assert_int_eq(pt_hex_encode(b, 0, out, 1, 0), 0);
+	ck_assert_uint_eq(ptc_hex_encoded_size(4, ' '), 12);
+	ck_assert_uint_eq(ptc_hex_encoded_size(4, 0), 9);
+	ck_assert_int_eq(ptc_hex_encode(b, 4, out, 11, ' '), -ENOSPC);
+	ck_assert_int_eq(ptc_hex_encode(b, 4, out, 8, 0), -ENOSPC);
+	ck_assert_int_eq(ptc_hex_encode(b, 0, out, 1, 0), 0);
 	ck_assert_str_eq(out, "");
 }
 END_TEST
@@ -87,26 +87,26 @@ START_TEST(hex_decode)
 	unsigned char out[8];
 	size_t n;
 
-	ck_assert_int_eq(pt_hex_decode("00a4 04:00", out, sizeof(out), &n), 0);
+	ck_assert_int_eq(ptc_hex_decode("00a4 04:00", out, sizeof(out), &n), 0);
 	ck_assert_uint_eq(n, 4);
 	ck_assert(memcmp(out, "\x00\xa4\x04\x00", 4) == 0);
-	ck_assert_int_eq(pt_hex_decode("", out, sizeof(out), &n), 0);
+	ck_assert_int_eq(ptc_hex_decode("", out, sizeof(out), &n), 0);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(pt_hex_decode("  ", out, sizeof(out), &n), 0);
-	ck_assert_int_eq(pt_hex_decode("abc", out, sizeof(out), &n), -EINVAL);
-	ck_assert_int_eq(pt_hex_decode("a bc", out, sizeof(out), &n), -EINVAL);
-	ck_assert_int_eq(pt_hex_decode("0g", out, sizeof(out), &n), -EINVAL);
-	ck_assert_int_eq(pt_hex_decode("0x00", out, sizeof(out), &n), -EINVAL);
-	ck_assert_int_eq(pt_hex_decode("000102030405060708", out, sizeof(out), &n),
+	ck_assert_int_eq(ptc_hex_decode("  ", out, sizeof(out), &n), 0);
+	ck_assert_int_eq(ptc_hex_decode("abc", out, sizeof(out), &n), -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode("a bc", out, sizeof(out), &n), -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode("0g", out, sizeof(out), &n), -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode("0x00", out, sizeof(out), &n), -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode("000102030405060708", out, sizeof(out), &n),
 			 -ENOSPC);
-	ck_assert_int_eq(pt_hex_decode("00", NULL, 0, &n), -ENOSPC);
-	ck_assert_int_eq(pt_hex_decode(NULL, out, sizeof(out), &n), -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode("00", NULL, 0, &n), -ENOSPC);
+	ck_assert_int_eq(ptc_hex_decode(NULL, out, sizeof(out), &n), -EINVAL);
 }
 END_TEST
 
 START_TEST(track1_ok)
 {
-	struct pt_card c;
+	struct ptc_card c;
 
 	ck_assert_int_eq(p1(T1, &c), 0);
 	ck_assert_int_eq(c.track, 1);
@@ -117,7 +117,7 @@ START_TEST(track1_ok)
 	ck_assert_str_eq(c.service_code, "101");
 	ck_assert_uint_eq(c.discretionary_len, 9);
 	ck_assert(!c.lrc_present);
-	pt_card_wipe(&c);
+	ptc_card_wipe(&c);
 	ck_assert(all_zero(&c, sizeof(c)));
 
 	/* with a correct LRC */
@@ -135,14 +135,14 @@ START_TEST(track1_ok)
 	ck_assert_int_eq(p1("%B4761739001010010^VISA/TEST^^201?", &c), 0);
 	ck_assert_str_eq(c.expiry, "");
 	ck_assert_str_eq(c.service_code, "201");
-	ck_assert(pt_service_code_chip(c.service_code));
-	pt_card_wipe(&c);
+	ck_assert(ptc_service_code_chip(c.service_code));
+	ptc_card_wipe(&c);
 }
 END_TEST
 
 START_TEST(track1_bad)
 {
-	struct pt_card c;
+	struct ptc_card c;
 	char longt[100];
 
 	ck_assert_int_eq(p1("B4111111111111111^DOE/JOHN^2512101?", &c), -EBADMSG);
@@ -168,25 +168,25 @@ START_TEST(track1_bad)
 	ck_assert_int_eq(p1(T1 "A", &c), -EPROTO);
 	ck_assert_int_eq(p1(T1 ";;", &c), -EBADMSG);
 	ck_assert_int_eq(p1("%B4111111111111111^DOE/JOHN^2512101%0?", &c), -EILSEQ);
-	ck_assert_int_eq(pt_track1_parse("%B4111\n", 7, &c), -EILSEQ);
-	ck_assert_int_eq(pt_track1_parse(T1, 1, &c), -EBADMSG);
-	ck_assert_int_eq(pt_track1_parse(T1, 0, &c), -EBADMSG);
-	ck_assert_int_eq(pt_track1_parse(NULL, 0, &c), -EINVAL);
+	ck_assert_int_eq(ptc_track1_parse("%B4111\n", 7, &c), -EILSEQ);
+	ck_assert_int_eq(ptc_track1_parse(T1, 1, &c), -EBADMSG);
+	ck_assert_int_eq(ptc_track1_parse(T1, 0, &c), -EBADMSG);
+	ck_assert_int_eq(ptc_track1_parse(NULL, 0, &c), -EINVAL);
 	/* 80 characters: one too many */
 	memset(longt, '0', sizeof(longt));
 	memcpy(longt, T1, strlen(T1) - 1);
 	longt[79] = '?';
-	ck_assert_int_eq(pt_track1_parse(longt, 80, &c), -EMSGSIZE);
+	ck_assert_int_eq(ptc_track1_parse(longt, 80, &c), -EMSGSIZE);
 	longt[78] = '?';
-	ck_assert_int_eq(pt_track1_parse(longt, 79, &c), 0);
+	ck_assert_int_eq(ptc_track1_parse(longt, 79, &c), 0);
 	ck_assert_uint_eq(c.discretionary_len, 78 - 35);
-	pt_card_wipe(&c);
+	ptc_card_wipe(&c);
 }
 END_TEST
 
 START_TEST(track2_ok)
 {
-	struct pt_card c;
+	struct ptc_card c;
 
 	ck_assert_int_eq(p2(T2, &c), 0);
 	ck_assert_int_eq(c.track, 2);
@@ -194,7 +194,7 @@ START_TEST(track2_ok)
 	ck_assert_str_eq(c.name, "");
 	ck_assert_str_eq(c.expiry, "2512");
 	ck_assert_str_eq(c.service_code, "101");
-	ck_assert(!pt_service_code_chip(c.service_code));
+	ck_assert(!ptc_service_code_chip(c.service_code));
 	ck_assert_uint_eq(c.discretionary_len, 10);
 	ck_assert_int_eq(p2(T2 "8", &c), 0);
 	ck_assert(c.lrc_present);
@@ -205,18 +205,18 @@ START_TEST(track2_ok)
 	ck_assert_str_eq(c.service_code, "");
 	ck_assert_int_eq(p2(";4761739001010010=2212201?", &c), 0);
 	ck_assert_str_eq(c.service_code, "201");
-	ck_assert_int_eq(pt_track_parse(T2, strlen(T2), &c), 0);
+	ck_assert_int_eq(ptc_track_parse(T2, strlen(T2), &c), 0);
 	ck_assert_int_eq(c.track, 2);
-	ck_assert_int_eq(pt_track_parse(T1, strlen(T1), &c), 0);
+	ck_assert_int_eq(ptc_track_parse(T1, strlen(T1), &c), 0);
 	ck_assert_int_eq(c.track, 1);
-	ck_assert_int_eq(pt_track_parse("x", 1, &c), -EBADMSG);
-	pt_card_wipe(&c);
+	ck_assert_int_eq(ptc_track_parse("x", 1, &c), -EBADMSG);
+	ptc_card_wipe(&c);
 }
 END_TEST
 
 START_TEST(track2_bad)
 {
-	struct pt_card c;
+	struct ptc_card c;
 
 	ck_assert_int_eq(p2("4111111111111111=2512101?", &c), -EBADMSG);
 	ck_assert_int_eq(p2(";4111111111111111=2512101", &c), -EBADMSG);
@@ -233,7 +233,7 @@ START_TEST(track2_bad)
 	/* 41 characters */
 	ck_assert_int_eq(p2(";4111111111111111=2512101000000000000000?", &c), -EMSGSIZE);
 	ck_assert_int_eq(p2(";4111111111111111=251210100000000000000?", &c), 0);
-	pt_card_wipe(&c);
+	ptc_card_wipe(&c);
 }
 END_TEST
 
@@ -241,15 +241,15 @@ START_TEST(expiry)
 {
 	int y, m;
 
-	ck_assert_int_eq(pt_expiry_parse("2512", &y, &m), 0);
+	ck_assert_int_eq(ptc_expiry_parse("2512", &y, &m), 0);
 	ck_assert_int_eq(y, 2025);
 	ck_assert_int_eq(m, 12);
-	ck_assert_int_eq(pt_expiry_parse("0001", &y, &m), 0);
-	ck_assert_int_eq(pt_expiry_parse("2500", &y, &m), -EINVAL);
-	ck_assert_int_eq(pt_expiry_parse("2513", &y, &m), -EINVAL);
-	ck_assert_int_eq(pt_expiry_parse("251", &y, &m), -EINVAL);
-	ck_assert_int_eq(pt_expiry_parse("25123", &y, &m), -EINVAL);
-	ck_assert_int_eq(pt_expiry_parse(NULL, &y, &m), -EINVAL);
+	ck_assert_int_eq(ptc_expiry_parse("0001", &y, &m), 0);
+	ck_assert_int_eq(ptc_expiry_parse("2500", &y, &m), -EINVAL);
+	ck_assert_int_eq(ptc_expiry_parse("2513", &y, &m), -EINVAL);
+	ck_assert_int_eq(ptc_expiry_parse("251", &y, &m), -EINVAL);
+	ck_assert_int_eq(ptc_expiry_parse("25123", &y, &m), -EINVAL);
+	ck_assert_int_eq(ptc_expiry_parse(NULL, &y, &m), -EINVAL);
 }
 END_TEST
 
@@ -259,13 +259,13 @@ START_TEST(wipe)
 
 	ck_assert_ptr_nonnull(p);
 	memset(p, 'A', 32);
-	pt_wipe(p, 32);
+	ptc_wipe(p, 32);
 	ck_assert(all_zero(p, 32));
-	pt_wipe(NULL, 5);
-	pt_wipe_free(p, 32);
-	pt_wipe_free(NULL, 0);
-	ck_assert_str_eq(pt_strerror(-EDOM), "PAN check digit (Luhn) wrong");
-	ck_assert_str_eq(pt_strerror(-12345), "error");
+	ptc_wipe(NULL, 5);
+	ptc_wipe_free(p, 32);
+	ptc_wipe_free(NULL, 0);
+	ck_assert_str_eq(ptc_strerror(-EDOM), "PAN check digit (Luhn) wrong");
+	ck_assert_str_eq(ptc_strerror(-12345), "error");
 }
 END_TEST
 
