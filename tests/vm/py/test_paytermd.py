@@ -11,12 +11,9 @@ or any file under /tmp and /run."""
 import base64
 import json
 import os
-import queue
 import re
 import signal
-import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,15 +24,14 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature  # noqa: E402
 
+from paytermd_lib import (ROOT, Pay as _Pay, Daemon as _Daemon,  # noqa: E402
+                          bus_env, ctl as _ctl, make_keystore, scan_files,
+                          scan_memory as _scan_memory, start_bus,
+                          write_config)
+
 T = TestRunner()
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '../../..'))
-B = os.path.join(ROOT, os.environ.get('B', 'build'))
-CTL = os.path.join(B, 'paytermctl')
-DAEMON = os.path.join(B, 'paytermd')
-KEYTOOL = os.path.join(B, 'payterm-keytool')
 W = '/tmp/pd'
-BUS = 'unix:path=%s/bus' % W
-ENV = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=BUS)
+ENV = bus_env(W)
 
 CARDS = json.load(open(os.path.join(ROOT, 'tests/data/cards.json')))['cards']
 MAG = [c for c in CARDS if c['id'] == 'visa-magstripe'][0]
@@ -46,91 +42,16 @@ SECRETS = [MAG['pan'].encode(), bytes.fromhex(MAG['pan']),
            MAG['name'].encode(), PIN.encode(),
            CHIPCARD['pan'].encode(), bytes.fromhex(CHIPCARD['pan'])]
 
-BUS_CONF = '''<!DOCTYPE busconfig PUBLIC
- "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>%s</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow receive_sender="*"/>
-    <allow send_destination="*"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-''' % BUS
 
-CONF = '''[server]
-url = https://127.0.0.1:1
-ca = {w}/ca.pem
-cert = {w}/client.pem
-key = {w}/client.key
-request_key = {w}/sign.pub
-timeout = 3
-status_attempts = 1
-[terminal]
-id = TERM0001
-merchant = MERCHANT0001
-[keys]
-store = {w}/ks
-kek = {w}/kek
-[pin]
-timeout = 30
-[card]
-timeout = 30
-[daemon]
-state_dir = {w}/state
-result_linger = 5
-'''.format(w=W)
-
-
-def sh(*cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
-
-
-class Daemon:
-    def __init__(self):
-        self.log = open(W + '/paytermd.log', 'wb')
-        self.p = subprocess.Popen([DAEMON, '-c', W + '/paytermd.conf', '-v'],
-                                  stdout=self.log, stderr=subprocess.STDOUT,
-                                  env=dict(ENV, PAYTERMD_NO_POLKIT='1'))
-        assert wait_until(lambda: ctl('status').returncode == 0, 10), \
-            'paytermd did not come up:\n' + self.text()
-
-    def text(self):
-        self.log.flush()
-        return open(W + '/paytermd.log', errors='replace').read()
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        assert self.p.wait(10) == 0, self.text()
+def Daemon():
+    return _Daemon(W, ENV)
 
 
 def setup():
     os.makedirs(W + '/state', exist_ok=True)
     os.chmod(W, 0o700)
-    with open(W + '/bus.conf', 'w') as f:
-        f.write(BUS_CONF)
-    subprocess.run(['dbus-daemon', '--config-file=' + W + '/bus.conf',
-                    '--fork'], check=True)
-    with open(W + '/kek', 'w') as f:
-        f.write(os.urandom(32).hex() + '\n')
-    os.chmod(W + '/kek', 0o600)
-    bdk = 'FEDCBA9876543210F1F1F1F1F1F1F1F1'
-    ikid = '1234567890123456'
-    ik = sh(KEYTOOL, 'dukpt-ik', '--bdk', bdk, '--ikid', ikid).stdout
-    ik = re.search(r'initial_key: (\w+)', ik).group(1)
-    kbpk = '00112233445566778899AABBCCDDEEFF'
-    blk = sh(KEYTOOL, 'tr31', 'wrap', '--kbpk', kbpk, '--key', ik,
-             '--version', 'D', '--usage', 'B1', '--algorithm', 'A',
-             '--mode', 'X', '--key-version', '00',
-             '--exportability', 'N').stdout
-    blk = re.search(r'block: (\S+)', blk).group(1)
-    sh(KEYTOOL, 'store', 'init', '--store', W + '/ks', '--kek-file', W + '/kek')
-    sh(KEYTOOL, 'store', 'load', '--store', W + '/ks', '--kek-file',
-       W + '/kek', '--kbpk', kbpk, '--block', blk, '--ikid', ikid)
+    start_bus(W)
+    make_keystore(W, 'FEDCBA9876543210F1F1F1F1F1F1F1F1', '1234567890123456')
     key = ec.generate_private_key(ec.SECP256R1())
     with open(W + '/sign.pub', 'wb') as f:
         f.write(key.public_key().public_bytes(
@@ -138,8 +59,9 @@ def setup():
             serialization.PublicFormat.SubjectPublicKeyInfo))
     for n in ('ca.pem', 'client.pem', 'client.key'):
         open(W + '/' + n, 'w').close()
-    with open(W + '/paytermd.conf', 'w') as f:
-        f.write(CONF)
+    write_config(W, 'https://127.0.0.1:1', W + '/ca.pem', W + '/client.pem',
+                 W + '/client.key', W + '/sign.pub', 'TERM0001',
+                 'MERCHANT0001')
     return key
 
 
@@ -173,96 +95,17 @@ def request(key, amount=1234, exp=600, tid='TERM0001', forge=False):
 
 
 def ctl(*args, timeout=20):
-    return subprocess.run([CTL] + list(args), capture_output=True, text=True,
-                          timeout=timeout, env=ENV)
+    return _ctl(ENV, *args, timeout=timeout)
 
 
-class Pay:
-    """paytermctl pay in the background; its lines in a queue."""
-
-    def __init__(self, req, *opts):
-        self.p = subprocess.Popen([CTL, 'pay'] + list(opts) + ['@' + req],
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, env=ENV)
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line.rstrip('\n'))
-        self.q.put(None)
-
-    def wait(self, pattern, timeout=15):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            try:
-                line = self.q.get(timeout=max(left, 0.01))
-            except queue.Empty:
-                line = None
-                left = 0
-            if line is not None:
-                self.lines.append(line)
-                if re.search(pattern, line):
-                    return line
-            if line is None or left <= 0:
-                raise AssertionError('no %r in output:\n%s' % (
-                    pattern, '\n'.join(self.lines)))
-
-    def finish(self, timeout=30):
-        rc = self.p.wait(timeout)
-        while True:
-            line = self.q.get(timeout=5)
-            if line is None:
-                break
-            self.lines.append(line)
-        return rc, '\n'.join(self.lines)
+def Pay(req, *opts):
+    return _Pay(ENV, req, *opts)
 
 
 # ---------------------------------------------------------------- leaks
 
 def scan_memory(pid):
-    """Secrets in the writable mappings; a control string from the
-    configuration must be found, else the scan itself is broken."""
-    found = []
-    control = False
-    with open('/proc/%d/maps' % pid) as maps, \
-            open('/proc/%d/mem' % pid, 'rb', 0) as mem:
-        for line in maps:
-            f = line.split()
-            lo, hi = (int(x, 16) for x in f[0].split('-'))
-            if 'w' not in f[1] or (len(f) > 5 and f[5] in ('[vvar]', '[vsyscall]')):
-                continue
-            try:
-                mem.seek(lo)
-                data = mem.read(hi - lo)
-            except OSError:
-                continue
-            control |= b'MERCHANT0001' in data
-            for s in SECRETS:
-                if s in data:
-                    found.append('%s in %s' % (s, line.strip()))
-    assert control, 'memory scan read nothing useful'
-    return found
-
-
-def scan_files(roots, skip=()):
-    found = []
-    for root in roots:
-        for dp, dns, fns in os.walk(root):
-            for fn in fns:
-                p = os.path.join(dp, fn)
-                if p in skip or not os.path.isfile(p):
-                    continue
-                try:
-                    data = open(p, 'rb').read()
-                except OSError:
-                    continue
-                for s in SECRETS:
-                    if s in data:
-                        found.append('%s in %s' % (s, p))
-    return found
+    return _scan_memory(pid, SECRETS)
 
 
 def leak_check(d):
@@ -270,7 +113,7 @@ def leak_check(d):
     found = scan_memory(d.p.pid)
     found += ['%s in daemon output' % s for s in SECRETS
               if s in open(W + '/paytermd.log', 'rb').read()]
-    found += scan_files(['/tmp', '/run'])
+    found += scan_files(['/tmp', '/run'], SECRETS)
     assert not found, 'sensitive data left:\n' + '\n'.join(found)
     for ro in ('/etc', '/var'):
         assert not os.access(ro, os.W_OK) or \

@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Guest-side helpers to run paytermd in the VM: a private system bus, a key
+store with a TR-31-loaded initial DUKPT key, the daemon itself, paytermctl
+as the D-Bus client, and the leak scans (daemon memory through /proc/PID/mem,
+files).  Used by test_paytermd.py and payment_env.py (tests, demo, bench)."""
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from payterm_uapi import wait_until
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '../../..'))
+B = os.path.join(ROOT, os.environ.get('B', 'build'))
+CTL = os.path.join(B, 'paytermctl')
+DAEMON = os.path.join(B, 'paytermd')
+KEYTOOL = os.path.join(B, 'payterm-keytool')
+
+BUS_CONF = '''<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>%s</listen>
+  <pidfile>%s</pidfile>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow receive_sender="*"/>
+    <allow send_destination="*"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+'''
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def bus_env(w):
+    return dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS='unix:path=%s/bus' % w)
+
+
+def start_bus(w):
+    """A private system bus at W/bus (allow-all policy, pid in W/bus.pid);
+    returns the environment that selects it."""
+    with open(w + '/bus.conf', 'w') as f:
+        f.write(BUS_CONF % ('unix:path=%s/bus' % w, w + '/bus.pid'))
+    subprocess.run(['dbus-daemon', '--config-file=' + w + '/bus.conf',
+                    '--fork'], check=True)
+    return bus_env(w)
+
+
+def make_keystore(w, bdk, ikid, kbpk='00112233445566778899AABBCCDDEEFF'):
+    """Key store W/ks under KEK W/kek holding the AES DUKPT initial key of
+    (BDK, IKID), delivered as a TR-31 version D block wrapped under KBPK."""
+    with open(w + '/kek', 'w') as f:
+        f.write(os.urandom(32).hex() + '\n')
+    os.chmod(w + '/kek', 0o600)
+    ik = sh(KEYTOOL, 'dukpt-ik', '--bdk', bdk, '--ikid', ikid).stdout
+    ik = re.search(r'initial_key: (\w+)', ik).group(1)
+    blk = sh(KEYTOOL, 'tr31', 'wrap', '--kbpk', kbpk, '--key', ik,
+             '--version', 'D', '--usage', 'B1', '--algorithm', 'A',
+             '--mode', 'X', '--key-version', '00',
+             '--exportability', 'N').stdout
+    blk = re.search(r'block: (\S+)', blk).group(1)
+    sh(KEYTOOL, 'store', 'init', '--store', w + '/ks', '--kek-file', w + '/kek')
+    sh(KEYTOOL, 'store', 'load', '--store', w + '/ks', '--kek-file',
+       w + '/kek', '--kbpk', kbpk, '--block', blk, '--ikid', ikid)
+    return blk
+
+
+def write_config(w, url, ca, cert, key, request_key, tid, merchant,
+                 extra=''):
+    """W/paytermd.conf; EXTRA is appended (more sections)."""
+    conf = '''[server]
+url = {url}
+ca = {ca}
+cert = {cert}
+key = {key}
+request_key = {rk}
+timeout = 3
+status_attempts = 1
+[terminal]
+id = {tid}
+merchant = {m}
+[keys]
+store = {w}/ks
+kek = {w}/kek
+[pin]
+timeout = 30
+[card]
+timeout = 30
+[daemon]
+state_dir = {w}/state
+result_linger = 5
+'''.format(w=w, url=url, ca=ca, cert=cert, key=key, rk=request_key,
+           tid=tid, m=merchant) + extra
+    os.makedirs(w + '/state', exist_ok=True)
+    with open(w + '/paytermd.conf', 'w') as f:
+        f.write(conf)
+
+
+def ctl(env, *args, timeout=20):
+    return subprocess.run([CTL] + list(args), capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+class Daemon:
+    """paytermd -c W/paytermd.conf -v, output in W/paytermd.log."""
+
+    def __init__(self, w, env):
+        self.w = w
+        self.env = env
+        self.logpath = w + '/paytermd.log'
+        self.log = open(self.logpath, 'ab')
+        self.t0 = time.monotonic()
+        self.p = subprocess.Popen([DAEMON, '-c', w + '/paytermd.conf', '-v'],
+                                  stdout=self.log, stderr=subprocess.STDOUT,
+                                  env=dict(env, PAYTERMD_NO_POLKIT='1'))
+        assert wait_until(lambda: ctl(env, 'status').returncode == 0, 10), \
+            'paytermd did not come up:\n' + self.text()
+
+    def text(self):
+        self.log.flush()
+        return open(self.logpath, errors='replace').read()
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        assert self.p.wait(10) == 0, self.text()
+
+
+class Pay:
+    """paytermctl pay in the background; its lines in a queue.  ECHO: a
+    function called with each line as it comes (the demo prints them)."""
+
+    def __init__(self, env, req, *opts, echo=None):
+        arg = req if req.startswith('@') else '@' + req
+        self.p = subprocess.Popen([CTL, 'pay'] + list(opts) + [arg],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, env=env)
+        self.q = queue.Queue()
+        self.lines = []
+        self.echo = echo
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            line = line.rstrip('\n')
+            if self.echo:
+                self.echo(line)
+            self.q.put(line)
+        self.q.put(None)
+
+    def wait(self, pattern, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = self.q.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                line = None
+                left = 0
+            if line is not None:
+                self.lines.append(line)
+                if re.search(pattern, line):
+                    return line
+            if line is None or left <= 0:
+                raise AssertionError('no %r in output:\n%s' % (
+                    pattern, '\n'.join(self.lines)))
+
+    def finish(self, timeout=30):
+        rc = self.p.wait(timeout)
+        while True:
+            line = self.q.get(timeout=5)
+            if line is None:
+                break
+            self.lines.append(line)
+        return rc, '\n'.join(self.lines)
+
+
+# ---------------------------------------------------------------- leaks
+
+def scan_memory(pid, secrets, control=b'MERCHANT0001'):
+    """Secrets in the writable mappings of PID; CONTROL (a string from the
+    configuration) must be found, else the scan itself is broken."""
+    found = []
+    seen = False
+    with open('/proc/%d/maps' % pid) as maps, \
+            open('/proc/%d/mem' % pid, 'rb', 0) as mem:
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split('-'))
+            if 'w' not in f[1] or (len(f) > 5 and f[5] in ('[vvar]', '[vsyscall]')):
+                continue
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except OSError:
+                continue
+            seen |= control in data
+            for s in secrets:
+                if s in data:
+                    found.append('%s in %s' % (s, line.strip()))
+    assert seen, 'memory scan read nothing useful'
+    return found
+
+
+def scan_files(roots, secrets, skip=lambda path: False):
+    """Secrets in any file under ROOTS but those SKIP(path) is true for."""
+    found = []
+    for root in roots:
+        for dp, dns, fns in os.walk(root):
+            for fn in fns:
+                p = os.path.join(dp, fn)
+                if skip(p) or not os.path.isfile(p):
+                    continue
+                try:
+                    data = open(p, 'rb').read()
+                except OSError:
+                    continue
+                for s in secrets:
+                    if s in data:
+                        found.append('%s in %s' % (s, p))
+    return found
