@@ -6,7 +6,7 @@
  * AIDs, GET PROCESSING OPTIONS with the PDOL, READ RECORD per AFL,
  * GENERATE AC requesting an ARQC with CDOL1.  Output: the card data
  * (tag 57, 5F34) for field 62 and the ICC data for field 55 (no tag that
- * carries card data).
+ * carries card data).  See docs/dbus-api.md, "EMV flow".
  */
 #ifndef PD_EMV_H
 #define PD_EMV_H
@@ -21,6 +21,7 @@
 
 struct pd_emv_params {
 	bool contactless;
+	bool online_pin;		/* the PIN will be asked (9F34, TTQ) */
 	uint64_t amount;		/* 9F02 */
 	char currency[4];		/* 5F2A, ISO 4217 numeric */
 	char country[4];		/* 9F1A, ISO 3166 numeric */
@@ -30,9 +31,16 @@ struct pd_emv_params {
 
 /*
  * Run the card.  On success @card (locked memory) and @f55 are filled.
- * Errors: -ENOMEDIUM card gone, -ENOENT no matching application,
- * -EPROTO card answered something unusable, -EIO transmit failed;
- * @msg gets a short reason.
+ * Errors (@msg gets a short reason):
+ *   -ENOMEDIUM  card removed during the exchange
+ *   -ETIMEDOUT  mute card
+ *   -ENOENT     no application of the card matches the configured AIDs
+ *               (or no PPSE on a contactless card)
+ *   -EACCES     card blocked (6A81 to SELECT)
+ *   -EPERM      conditions of use not satisfied (6985) by every candidate
+ *   -ECANCELED  the card declined offline (AAC to GENERATE AC)
+ *   -EPROTO     the card answered something unusable
+ *   -EIO, -ENODEV, ... transmit errors as docs/uapi.md
  */
 int pd_emv_read(struct pd_io *io, unsigned slot, const struct pd_config *cfg,
 		const struct pd_emv_params *p, struct pd_card *card,

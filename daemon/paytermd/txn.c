@@ -465,6 +465,7 @@ static void on_card(struct pd_txn *t, struct pd_io *io,
 	t->card_powered = true;
 	memset(&p, 0, sizeof(p));
 	p.contactless = tap;
+	p.online_pin = !tap || t->req.amount > t->cfg->cvm_limit;
 	p.amount = t->req.amount;
 	snprintf(p.currency, sizeof(p.currency), "%s", t->req.currency);
 	snprintf(p.country, sizeof(p.country), "%s", t->cfg->country);
@@ -494,6 +495,15 @@ static void on_card(struct pd_txn *t, struct pd_io *io,
 			fail(t, "Card removed");
 			return;
 		}
+		if (r == -EACCES || r == -ECANCELED) {
+			/* EMV: no fallback for a blocked card or a card decline */
+			log_warn("transaction %u: chip: %s", t->id, msg);
+			snprintf(t->entry_mode, sizeof(t->entry_mode), tap ? "tap" : "chip");
+			changed(t, PD_P_ENTRY_MODE);
+			finish(t, r == -EACCES ? PD_ST_FAILED : PD_ST_DECLINED, NULL,
+			       r == -EACCES ? "Card blocked" : "Declined by the card");
+			return;
+		}
 		goto chip_error;
 	}
 	if (pd_card_expired(card, p.year, p.month)) {
@@ -516,9 +526,18 @@ chip_error:
 	t->card_io = NULL;
 	t->chip_failed = true;
 	t->f55_len = 0;
-	set_state(t, PD_ST_WAIT_CARD,
-		  !tap && t->cfg->chip_fallback && (t->modes & PD_ENTRY_SWIPE) ?
-		  "Chip error: swipe the card" : "Card error: try again");
+	{
+		const char *why = r == -ENOENT ? "Card not supported" :
+				  r == -ETIMEDOUT ? "Card not answering" :
+				  r == -EPERM ? "Card cannot be used here" :
+				  tap ? "Card error" : "Chip error";
+
+		snprintf(msg, sizeof(msg), "%s: %s", why,
+			 !tap && t->cfg->chip_fallback &&
+			 (t->modes & PD_ENTRY_SWIPE) ? "swipe the card" :
+			 "try again");
+		set_state(t, PD_ST_WAIT_CARD, msg);
+	}
 }
 
 static void on_pin_entered(struct pd_txn *t, struct pd_io *io)

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * paytermd: EMV data objects: the card's (stored in struct pd_emv), the
+ * terminal's, DOL filling (Book 3 5.4) and field 55 (docs/protocol.md,
+ * "ICC data").
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "emv_int.h"
+#include "secure.h"
+#include "tlv.h"
+
+void emv_store_reset(struct pd_emv *e)
+{
+	pd_wipe(e->pool, sizeof(e->pool));
+	e->pool_len = 0;
+	e->n_obj = 0;
+}
+
+const struct emv_obj *emv_get(const struct pd_emv *e, uint32_t tag)
+{
+	for (size_t i = 0; i < e->n_obj; i++)
+		if (e->obj[i].tag == tag)
+			return &e->obj[i];
+	return NULL;
+}
+
+int emv_put(struct pd_emv *e, uint32_t tag, const uint8_t *v, size_t len,
+	    bool replace)
+{
+	struct emv_obj *o = (struct emv_obj *)emv_get(e, tag);
+
+	if (o && !replace)
+		return -EEXIST;
+	if (o && len <= o->len) {
+		pd_wipe(e->pool + o->off, o->len);
+		memcpy(e->pool + o->off, v, len);
+		o->len = (uint16_t)len;
+		return 0;
+	}
+	if (len > sizeof(e->pool) - e->pool_len)
+		return -ENOSPC;
+	if (!o) {
+		if (e->n_obj == EMV_MAX_OBJS)
+			return -ENOSPC;
+		o = &e->obj[e->n_obj++];
+		o->tag = tag;
+	}
+	memcpy(e->pool + e->pool_len, v, len);
+	o->off = (uint16_t)e->pool_len;
+	o->len = (uint16_t)len;
+	e->pool_len += len;
+	return 0;
+}
+
+int emv_store_tlvs(struct pd_emv *e, const uint8_t *buf, size_t len,
+		   bool replace)
+{
+	struct pd_tlv t;
+	size_t off = 0;
+	int r;
+
+	while ((r = pd_tlv_next(buf, len, &off, &t)) > 0) {
+		r = t.constructed ? emv_store_tlvs(e, t.value, t.len, replace) :
+			emv_put(e, t.tag, t.value, t.len, replace);
+		if (r)
+			return r;
+	}
+	return r;
+}
+
+bool emv_card_data_tag(uint32_t tag)
+{
+	switch (tag) {
+	case 0x57: case 0x5a: case 0x5f20: case 0x5f24: case 0x5f34:
+	case 0x56: case 0x9f1f: case 0x9f20: case 0x9f6b: case 0x5f25:
+	case 0x9f0b:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void bcd(uint64_t v, uint8_t *out, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		unsigned lo = (unsigned)(v % 10), hi;
+
+		v /= 10;
+		hi = (unsigned)(v % 10);
+		v /= 10;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+}
+
+static uint64_t num(const char *s)
+{
+	uint64_t v = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (uint64_t)(*s - '0');
+	return v;
+}
+
+static size_t copy_an(const char *s, size_t max, uint8_t *out)
+{
+	size_t n = s ? strnlen(s, max) : 0;
+
+	memcpy(out, s ? s : "", n);
+	return n;
+}
+
+size_t emv_term_data(const struct pd_emv *e, uint32_t tag, uint8_t *out,
+		     char *fmt)
+{
+	const struct pd_emv_params *p = e->p;
+
+	*fmt = 'b';
+	switch (tag) {
+	case 0x9f02:			/* amount, authorised */
+		*fmt = 'n';
+		bcd(p->amount, out, 6);
+		return 6;
+	case 0x9f03:			/* amount, other */
+		*fmt = 'n';
+		memset(out, 0, 6);
+		return 6;
+	case 0x9f1a:			/* terminal country code */
+		*fmt = 'n';
+		bcd(num(p->country), out, 2);
+		return 2;
+	case 0x5f2a:			/* transaction currency code */
+		*fmt = 'n';
+		bcd(num(p->currency), out, 2);
+		return 2;
+	case 0x5f36:			/* transaction currency exponent */
+		*fmt = 'n';
+		out[0] = 0x02;
+		return 1;
+	case 0x95:			/* TVR */
+		memcpy(out, e->tvr, 5);
+		return 5;
+	case 0x9b:			/* TSI */
+		memset(out, 0, 2);
+		return 2;
+	case 0x9a:			/* transaction date YYMMDD */
+		*fmt = 'n';
+		bcd((uint64_t)(p->year % 100), out, 1);
+		bcd((uint64_t)p->month, out + 1, 1);
+		bcd((uint64_t)p->day, out + 2, 1);
+		return 3;
+	case 0x9c:			/* transaction type: purchase */
+		*fmt = 'n';
+		out[0] = 0x00;
+		return 1;
+	case 0x9f37:			/* unpredictable number */
+		memcpy(out, p->unpredictable, 4);
+		return 4;
+	case 0x9f35:			/* terminal type: attended, online only */
+		*fmt = 'n';
+		out[0] = 0x21;
+		return 1;
+	case 0x9f33:			/* terminal capabilities */
+		out[0] = 0x60;		/* magnetic stripe, IC with contacts */
+		out[1] = 0x48;		/* enciphered PIN online, no CVM */
+		out[2] = 0x00;		/* no offline data authentication */
+		return 3;
+	case 0x9f40:			/* additional terminal capabilities */
+		out[0] = 0x40;		/* goods */
+		out[1] = 0x00;
+		out[2] = 0xb0;		/* numeric keys, command keys */
+		out[3] = 0x00;
+		out[4] = 0x00;
+		return 5;
+	case 0x9f34:			/* CVM results */
+		if (p->online_pin) {
+			out[0] = 0x42;	/* enciphered PIN online, next */
+			out[1] = 0x03;	/* if terminal supports the CVM */
+			out[2] = 0x00;	/* unknown (decided online) */
+		} else {
+			out[0] = 0x1f;	/* no CVM required */
+			out[1] = 0x00;
+			out[2] = 0x02;	/* successful */
+		}
+		return 3;
+	case 0x9f66:			/* TTQ (contactless) */
+		out[0] = 0x34;		/* EMV mode, contact chip, online PIN */
+		out[1] = (uint8_t)(0x80 | (p->online_pin ? 0x40 : 0));
+		out[2] = 0x00;
+		out[3] = 0x00;
+		return 4;
+	case 0x9f1c:			/* terminal identification */
+		*fmt = 'a';
+		memset(out, ' ', 8);
+		copy_an(e->cfg->terminal_id, 8, out);
+		return 8;
+	case 0x9f16:			/* merchant identifier */
+		*fmt = 'a';
+		memset(out, ' ', 15);
+		copy_an(e->cfg->merchant_id, 15, out);
+		return 15;
+	case 0x9f7a:			/* VLP terminal support indicator */
+		out[0] = 0x00;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Book 3 5.4: fit @v[@n] of format @fmt into @len bytes at @out */
+static void fit(uint8_t *out, size_t len, const uint8_t *v, size_t n,
+		char fmt)
+{
+	if (fmt == 'n') {		/* right-aligned, leading zeros */
+		if (n >= len) {
+			memcpy(out, v + (n - len), len);
+		} else {
+			memset(out, 0, len - n);
+			memcpy(out + (len - n), v, n);
+		}
+		return;
+	}
+	if (n >= len) {			/* left-aligned, trailing pad */
+		memcpy(out, v, len);
+	} else {
+		memcpy(out, v, n);
+		memset(out + n, fmt == 'c' ? 0xff : 0x00, len - n);
+	}
+}
+
+int emv_dol_fill(const struct pd_emv *e, const uint8_t *dol, size_t dlen,
+		 uint8_t *out, size_t cap)
+{
+	size_t off = 0, o = 0, len;
+	uint8_t v[32];
+	uint32_t tag;
+	char fmt;
+	int r;
+
+	while ((r = pd_dol_next(dol, dlen, &off, &tag, &len)) > 0) {
+		size_t n;
+
+		if (len > cap - o)
+			return -ENOSPC;
+		/* only terminal data: card data (PAN...) never enters a DOL */
+		n = emv_term_data(e, tag, v, &fmt);
+		if (n)
+			fit(out + o, len, v, n, fmt);
+		else
+			memset(out + o, 0, len);	/* unknown: zeros */
+		o += len;
+	}
+	if (r < 0)
+		return r;
+	return (int)o;
+}
+
+int emv_afl_check(const uint8_t *afl, size_t len)
+{
+	if (len % 4)
+		return -EBADMSG;
+	for (size_t i = 0; i < len; i += 4) {
+		unsigned sfi = afl[i] >> 3;
+
+		if ((afl[i] & 7) || sfi < 1 || sfi > 30 || afl[i + 1] < 1 ||
+		    afl[i + 2] < afl[i + 1] ||
+		    afl[i + 3] > afl[i + 2] - afl[i + 1] + 1)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+/* the tags docs/protocol.md lists, then the rest of CDOL1 */
+static const uint32_t f55_tags[] = {
+	0x9f26, 0x9f27, 0x9f10, 0x9f37, 0x9f36, 0x95, 0x9a, 0x9c, 0x9f02,
+	0x5f2a, 0x82, 0x9f1a, 0x9f03, 0x84, 0x9f33, 0x9f34, 0x9f35, 0x9f09,
+	0x9f66, 0x9f6e,
+};
+
+static bool in_list(uint32_t tag, size_t upto)
+{
+	for (size_t i = 0; i < upto; i++)
+		if (f55_tags[i] == tag)
+			return true;
+	return false;
+}
+
+/* the CDOL1 slice of @tag; 1 found */
+static int cdol_value(const struct pd_emv *e, const uint8_t *cdol1,
+		      size_t clen, uint32_t want, size_t *voff, size_t *vlen)
+{
+	size_t off = 0, o = 0, len;
+	uint32_t tag;
+
+	while (pd_dol_next(cdol1, clen, &off, &tag, &len) > 0) {
+		if (o + len > e->cdol_len)
+			return 0;
+		if (tag == want) {
+			*voff = o;
+			*vlen = len;
+			return 1;
+		}
+		o += len;
+	}
+	return 0;
+}
+
+static int put_tag(const struct pd_emv *e, const uint8_t *cdol1, size_t clen,
+		   uint32_t tag, uint8_t *out, size_t cap, size_t *off)
+{
+	const struct emv_obj *o;
+	uint8_t v[32];
+	size_t voff, vlen;
+	char fmt;
+
+	if (emv_card_data_tag(tag))
+		return 0;
+	if (cdol_value(e, cdol1, clen, tag, &voff, &vlen))
+		return pd_tlv_put(out, cap, off, tag, e->cdol + voff, vlen);
+	if ((o = emv_get(e, tag)))
+		return pd_tlv_put(out, cap, off, tag, emv_val(e, o), o->len);
+	if (tag == 0x9f66 && !e->p->contactless)
+		return 0;
+	if ((vlen = emv_term_data(e, tag, v, &fmt)))
+		return pd_tlv_put(out, cap, off, tag, v, vlen);
+	return 0;
+}
+
+int emv_build_f55(const struct pd_emv *e, const uint8_t *cdol1, size_t clen,
+		  uint8_t *out, size_t cap, size_t *olen)
+{
+	size_t off = 0, doff = 0, len, i;
+	uint32_t tag;
+	int r;
+
+	for (i = 0; i < sizeof(f55_tags) / sizeof(f55_tags[0]); i++) {
+		r = put_tag(e, cdol1, clen, f55_tags[i], out, cap, &off);
+		if (r)
+			return r;
+	}
+	while ((r = pd_dol_next(cdol1, clen, &doff, &tag, &len)) > 0) {
+		if (in_list(tag, sizeof(f55_tags) / sizeof(f55_tags[0])))
+			continue;
+		r = put_tag(e, cdol1, clen, tag, out, cap, &off);
+		if (r)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	*olen = off;
+	return 0;
+}
