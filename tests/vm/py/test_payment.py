@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""VM tests of the whole payment (DESIGN.md steps 1-9): merchant order on
+payterm-server, signed request from the terminal's pull queue handed to
+paytermd over D-Bus, virtual swipe + PIN, DUKPT-sealed submission over
+mutual TLS, ISO 8583 to payterm-bank, result to the terminal (paytermctl)
+and to the merchant (HMAC-signed webhook, GET /v1/orders/{id}).  Each
+flow ends with a leak check of the daemon's memory, its output, the
+terminal's and the server's files (database, WAL, logs).
+Run in the guest after tests/vm/load-modules payterm payterm_virt."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from payment_env import PaymentEnv, pslib  # noqa: E402
+from payterm_uapi import KEY_ENTER, TestRunner, wait_until  # noqa: E402
+from paytermd_lib import scan_files, scan_memory  # noqa: E402
+
+T = TestRunner()
+CARD = pslib.card('visa-magstripe')
+WRONG_PIN = '80451279'      # long enough not to occur by chance in memory
+SECRETS = [CARD['pan'].encode(), CARD['track2'].strip(';?').encode(),
+           CARD['track1'].strip('%?').encode(), CARD['name'].encode(),
+           WRONG_PIN.encode(),
+           ('44%sAAAAAAAAAA' % CARD['pin']).encode(),  # clear format 4 field
+           ('04%sFFFFFFFFFF' % CARD['pin']).encode()]  # clear format 0 field
+E = None
+TTL = 25        # s, payment requests of this test's server
+
+
+def leak_check():
+    time.sleep(0.3)
+    d = E.daemon
+    found = scan_memory(d.p.pid, SECRETS, control=b'payterm-terminal-T1')
+    # the server never sees clear card data: not in its memory either
+    if E.server.proc.poll() is None:
+        found += scan_memory(E.server.proc.pid, SECRETS,
+                             control=b'payterm-terminal-T1')
+    found += ['%s in daemon output' % s for s in SECRETS
+              if s in open(d.logpath, 'rb').read()]
+    # every file: key store, daemon log, server and bank databases (+WAL)
+    # and logs, request files, the bus
+    found += scan_files(['/tmp', '/run'], SECRETS)
+    assert not found, 'sensitive data left:\n' + '\n'.join(found)
+
+
+def approved_flow(card, amount):
+    o = E.order(amount)
+    pay = E.pay(E.request_file(o))
+    E.swipe_and_pin(pay, card)
+    rc, out = pay.finish()
+    assert rc == 0 and 'approved' in out, out
+    od = E.server.wait_order(o['order_id'], 'paid')
+    assert od['response_code'] == '00' and od['auth_code'], od
+    assert od['masked_pan'] == card['pan'][:6] + '******' + card['pan'][-4:], od
+    h, parts = E.webhook(o['order_id'], 'order.paid')
+    ev = json.loads(h['body'])
+    assert ev['data']['state'] == 'paid' and ev['data']['amount'] == amount, ev
+    assert abs(int(parts['t']) - time.time()) < 300, parts
+    return o, out
+
+
+EXPIRING = None
+
+
+@T.case
+def t_start():
+    global E, EXPIRING
+    E = PaymentEnv(server_over={'requests': {'ttl_s': TTL}})
+    assert 'Terminal: idle' in E.ctl('status').stdout
+    # an order nobody pays: its request is expired by t_expired_request
+    EXPIRING = E.order(999)
+    EXPIRING['path'] = E.request_file(EXPIRING)
+
+
+@T.case
+def t_swipe_pin_approved():
+    o, out = approved_flow(CARD, 1234)
+    # the result reached the user step by step
+    for want in ('Present card', 'Enter PIN', 'Result: approved'):
+        assert want in out, out
+    leak_check()
+
+
+@T.case
+def t_wrong_pin_declined():
+    o = E.order(2000)
+    req = E.request_file(o)
+    pay = E.pay(req)
+    E.swipe_and_pin(pay, CARD, pin=WRONG_PIN)
+    rc, out = pay.finish()
+    assert rc == 6 and 'Result: declined' in out and '55' in out, out
+    od = E.server.wait_order(o['order_id'], 'pending')
+    assert od['attempts'] == 1 and od['response_code'] == '55', od
+    E.webhook(o['order_id'], 'order.attempt_declined')
+    leak_check()
+    # single use on the terminal: a submitted request is not taken again
+    rc, out = E.pay(req).finish()
+    assert rc == 8 and 'AlreadyUsed' in out, out
+
+
+@T.case
+def t_bank_down_91():
+    E.env.stop_bank()
+    o = E.order(4100)
+    pay = E.pay(E.request_file(o))
+    E.swipe_and_pin(pay, CARD)
+    rc, out = pay.finish()
+    assert rc != 0 and '91' in out, out
+    od = E.server.order(o['order_id'])
+    assert od['state'] == 'pending' and od['attempts'] == 0, od
+    E.env.start_bank()
+    leak_check()
+
+
+@T.case
+def t_server_down_midway():
+    o = E.order(4200)
+    pay = E.pay(E.request_file(o))
+    E.swipe_and_pin(pay, CARD, enter=False)
+    E.server.proc.terminate()           # gone between PIN and submission
+    E.server.proc.wait(10)
+    E.pad.key(KEY_ENTER)
+    rc, out = pay.finish(60)
+    assert rc == 1 and 'Result: failed' in out and 'unreachable' in out, out
+    assert wait_until(lambda: 'Terminal: idle' in E.ctl('status').stdout, 5)
+    leak_check()
+    # the server comes back on the same ports: the next payment goes through
+    E.server = E.env.start_server(E.server.cfg)
+    od = E.server.order(o['order_id'])
+    assert od['state'] == 'pending' and od['attempts'] == 0, od
+    approved_flow(pslib.card('mc-ok'), 4300)
+
+
+@T.case
+def t_expired_request():
+    left = EXPIRING['expires_at'] + 1 - time.time()
+    if left > 0:
+        time.sleep(left)
+    rc, out = E.pay(EXPIRING['path']).finish()
+    assert rc == 8 and 'org.payterm.Error.Expired' in out, out
+    E.server.wait_order(EXPIRING['order_id'], 'expired')
+    E.webhook(EXPIRING['order_id'], 'order.expired')
+    assert 'Terminal: idle' in E.ctl('status').stdout
+
+
+@T.case
+def t_end():
+    leak_check()
+    assert E.close(True)
+
+
+if __name__ == '__main__':
+    sys.exit(T.run(sys.argv))
