@@ -16,18 +16,16 @@
 static int gpo(struct pd_emv *e)
 {
 	const struct emv_obj *pdol = emv_get(e, 0x9f38);
-	uint8_t data[2 + 253];
+	uint8_t val[252], data[255];
 	struct pd_tlv t;
-	size_t off = 0;
+	size_t off = 0, dlen = 0;
 	int n, r;
 
-	n = pdol ? emv_dol_fill(e, emv_val(e, pdol), pdol->len, data + 2,
-				sizeof(data) - 2) : 0;
-	if (n < 0)
+	n = pdol ? emv_dol_fill(e, emv_val(e, pdol), pdol->len, val,
+				sizeof(val)) : 0;
+	if (n < 0 || pd_tlv_put(data, sizeof(data), &dlen, 0x83, val, (size_t)n))
 		return emv_err(e, -EPROTO, "PDOL unusable");
-	data[0] = 0x83;
-	data[1] = (uint8_t)n;
-	r = emv_cmd(e, 0x80, 0xa8, 0x00, 0x00, data, (size_t)n + 2, true);
+	r = emv_cmd(e, 0x80, 0xa8, 0x00, 0x00, data, dlen, true);
 	if (r)
 		return r;
 	if (e->sw == 0x6985)
@@ -61,9 +59,12 @@ static int records(struct pd_emv *e)
 	size_t alen = o ? o->len : 0;
 	int r;
 
-	if (alen > sizeof(afl) || emv_afl_check(emv_val(e, o), alen))
+	if (alen > sizeof(afl))
 		return emv_err(e, -EPROTO, "AFL malformed");
-	memcpy(afl, emv_val(e, o), alen);	/* the store grows below */
+	if (alen)	/* copied: the store grows below */
+		memcpy(afl, emv_val(e, o), alen);
+	if (emv_afl_check(afl, alen))
+		return emv_err(e, -EPROTO, "AFL malformed");
 	for (size_t i = 0; i < alen; i += 4) {
 		unsigned sfi = afl[i] >> 3;
 
@@ -235,10 +236,13 @@ int pd_emv_read(struct pd_io *io, unsigned slot, const struct pd_config *cfg,
 	}
 	if (!r)
 		r = records(e);
-	if (!r)
-		r = generate_ac(e);
+	/* the card data is checked before a cryptogram is asked for */
 	if (!r)
 		r = card_data(e, card);
+	if (!r)
+		r = generate_ac(e);
+	if (r)
+		pd_card_wipe(card);
 	if (!r) {
 		const struct emv_obj *cdol1 = emv_get(e, 0x8c);
 

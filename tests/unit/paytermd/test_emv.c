@@ -82,7 +82,7 @@ struct card {
 	int sel;		/* -1 none, -2 PSE, -3 PPSE, else app */
 	uint8_t pending[512];
 	size_t pending_len;
-	uint8_t gpo_data[64], cdol_data[64];
+	uint8_t gpo_data[256], cdol_data[256];
 	size_t gpo_len, cdol_len;
 	char log[64][12];	/* INS and P1P2 of each command */
 };
@@ -611,6 +611,21 @@ START_TEST(t_ppse_tap)
 }
 END_TEST
 
+START_TEST(t_long_pdol)
+{
+	/* 200 bytes of PDOL data: tag 83 with a two-byte length */
+	C.pdol = "9F0206DF017FDF0243";
+	ck_assert_int_eq(run(), 0);
+	ck_assert_uint_eq(C.gpo_len, 3 + 200);
+	ck_assert(!memcmp(C.gpo_data, "\x83\x81\xc8\0\0\0\0\x12\x34", 9));
+	/* too long for one command */
+	card_init();
+	C.pdol = "DF017FDF017F";
+	ck_assert_int_eq(run(), -EPROTO);
+	ck_assert_str_eq(msg, "PDOL unusable");
+}
+END_TEST
+
 START_TEST(t_gpo_6985_next)
 {
 	C.app[1].gpo_sw = 0x6985;	/* priority 1 refuses: priority 2 */
@@ -676,6 +691,8 @@ START_TEST(t_malformed)
 		{ NULL, NULL, NULL, "47617390D3012", NULL, false, "malformed" },
 		{ NULL, NULL, NULL, NULL, "4111111111111111", false, "differs" },
 		{ NULL, NULL, NULL, NULL, NULL, true, "repeats" },
+		/* format 2 without AFL: no records, so no tag 57 */
+		{ "770482021800", NULL, NULL, NULL, NULL, false, "no track 2" },
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -907,6 +924,7 @@ int main(void)
 	tcase_add_test(tc, t_aid_list_partial);
 	tcase_add_test(tc, t_filter);
 	tcase_add_test(tc, t_ppse_tap);
+	tcase_add_test(tc, t_long_pdol);
 	tcase_add_test(tc, t_gpo_6985_next);
 	tcase_add_test(tc, t_card_errors);
 	tcase_add_test(tc, t_malformed);
