@@ -17,14 +17,35 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'e2e', 'lib'))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'fakes'))
+import emv_card  # noqa: E402
 import pslib  # noqa: E402
-from payterm_uapi import (CAP_MSR, CAP_PINPAD, KEY_ENTER, Virt,  # noqa: E402
+from payterm_uapi import (CAP_ICC, CAP_MSR, CAP_PICC, CAP_PINPAD,  # noqa: E402
+                          CARD_INSERT, CARD_REMOVE, CARD_TAP, KEY_ENTER, Virt,
                           wait_until)
 from paytermd_lib import (Daemon, Pay, ctl, make_keystore, start_bus,  # noqa: E402
                           write_config)
 
 TERMINAL = 'T1'
 PHONE = '+4915100000000'        # the phone number pslib registers for T1
+
+
+def t0_exchange(card, apdu):
+    """An APDU-level reader in front of the T=0 card emulator, as the
+    kernel's CCID driver is for TPDU-level readers (ISO 7816-3 12.2):
+    case 4 loses its Le, 61xx is fetched with GET RESPONSE, 6Cxx resends
+    the command with the right P3."""
+    tpdu = apdu
+    if len(apdu) > 5 and len(apdu) == 6 + apdu[4]:
+        tpdu = apdu[:-1]                     # case 4 short: no Le in T=0
+    r = card.process(tpdu)
+    if r[-2] == 0x6C:
+        r = card.process(tpdu[:4] + r[-1:])
+    data = b''
+    while r[-2] == 0x61:
+        data += r[:-2]
+        r = card.process(bytes([tpdu[0] & 0x03, 0xC0, 0, 0, r[-1]]))
+    return data + r
 
 
 class PaymentEnv:
@@ -50,8 +71,13 @@ class PaymentEnv:
         self.daemon = Daemon(self.w, self.bus)
         self.msr = Virt(CAP_MSR, name='virtual-msr')
         self.pad = Virt(CAP_PINPAD, name='virtual-pinpad')
+        # contact slot 0, contactless slot 1; the EMV test card emulator
+        # (tests/fakes/emv_card.py) answers the APDUs
+        self.chip = None
+        self.icc = Virt(CAP_ICC | CAP_PICC, slots=2, name='virtual-chip',
+                        responder=self._apdu)
         assert wait_until(lambda: self.ctl('readers').stdout.count(
-            '/dev/payterm') >= 2, 5), self.ctl('readers').stdout
+            '/dev/payterm') >= 3, 5), self.ctl('readers').stdout
         self.seq = 0
 
     def ctl(self, *args, **kw):
@@ -94,8 +120,32 @@ class PaymentEnv:
         pay.wait('Present card')
         self.msr.swipe(card['track1'], card['track2'])
         pay.wait('Card: %s\\*+%s' % (card['pan'][:6], card['pan'][-4:]))
+        self.type_pin(pay, card['pin'] if pin is None else pin, enter,
+                      key_delay)
+
+    def _apdu(self, capdu):
+        if self.chip is None:
+            return (0, b'\x6f\x00')
+        return (0, t0_exchange(self.chip, capdu))
+
+    def insert(self, pay, card_id):
+        """Insert chip card CARD_ID (an id of tests/data/cards.json)."""
+        pay.wait('Present card')
+        self.chip = emv_card.EmvCard(emv_card.load_cards()[0][card_id])
+        self.icc.card(CARD_INSERT, slot=0, atr=self.chip.atr)
+
+    def tap(self, pay, card_id):
+        """Tap the contactless side of CARD_ID."""
+        pay.wait('Present card')
+        self.chip = emv_card.EmvCard(emv_card.load_cards()[0][card_id + '-cl'])
+        self.icc.card(CARD_TAP, slot=1, atr=self.chip.atr)
+
+    def remove(self, slot):
+        self.icc.card(CARD_REMOVE, slot=slot)
+        self.chip = None
+
+    def type_pin(self, pay, pin, enter=True, key_delay=0):
         pay.wait('Enter PIN')
-        pin = card['pin'] if pin is None else pin
         for i, ch in enumerate(pin):
             if key_delay:
                 time.sleep(key_delay)
@@ -106,7 +156,7 @@ class PaymentEnv:
 
     # teardown ---------------------------------------------------------
     def close(self, ok=True):
-        for v in (self.msr, self.pad):
+        for v in (self.msr, self.pad, self.icc):
             if v:
                 v.close()
         if self.daemon.p.poll() is None:

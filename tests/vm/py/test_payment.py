@@ -19,12 +19,16 @@ from paytermd_lib import scan_files, scan_memory  # noqa: E402
 
 T = TestRunner()
 CARD = pslib.card('visa-magstripe')
+CHIP = pslib.card('visa-ok')
 WRONG_PIN = '80451279'      # long enough not to occur by chance in memory
 SECRETS = [CARD['pan'].encode(), CARD['track2'].strip(';?').encode(),
            CARD['track1'].strip('%?').encode(), CARD['name'].encode(),
            WRONG_PIN.encode(),
            ('44%sAAAAAAAAAA' % CARD['pin']).encode(),  # clear format 4 field
-           ('04%sFFFFFFFFFF' % CARD['pin']).encode()]  # clear format 0 field
+           ('04%sFFFFFFFFFF' % CARD['pin']).encode(),  # clear format 0 field
+           CHIP['pan'].encode(), bytes.fromhex(CHIP['pan']),
+           bytes.fromhex(CHIP['chip']['track2_equivalent']),
+           ('44%sAAAAAAAAAA' % CHIP['pin']).encode()]
 E = None
 TTL = 25        # s, payment requests of this test's server
 
@@ -45,10 +49,11 @@ def leak_check():
     assert not found, 'sensitive data left:\n' + '\n'.join(found)
 
 
-def approved_flow(card, amount):
+def approved_flow(card, amount, present=None):
+    """Order → request → PRESENT(pay) (default: swipe + PIN) → approved."""
     o = E.order(amount)
     pay = E.pay(E.request_file(o))
-    E.swipe_and_pin(pay, card)
+    (present or (lambda p: E.swipe_and_pin(p, card)))(pay)
     rc, out = pay.finish()
     assert rc == 0 and 'approved' in out, out
     od = E.server.wait_order(o['order_id'], 'paid')
@@ -130,7 +135,34 @@ def t_server_down_midway():
     E.server = E.env.start_server(E.server.cfg)
     od = E.server.order(o['order_id'])
     assert od['state'] == 'pending' and od['attempts'] == 0, od
-    approved_flow(pslib.card('mc-ok'), 4300)
+    approved_flow(CARD, 4300)
+
+
+def insert_and_pin(pay):
+    E.insert(pay, 'visa-ok')
+    pay.wait('Card: 476173\\*+0010')
+    E.type_pin(pay, CHIP['pin'])
+
+
+@T.case
+def t_chip_pin_approved():
+    try:
+        o, out = approved_flow(CHIP, 5100, insert_and_pin)
+    finally:
+        E.remove(0)
+    assert 'chip' in out.lower(), out
+    leak_check()
+
+
+@T.case
+def t_tap_approved():
+    # at or under the contactless CVM limit (5000): no PIN
+    try:
+        o, out = approved_flow(CHIP, 1500, lambda p: E.tap(p, 'visa-ok'))
+    finally:
+        E.remove(1)
+    assert 'Enter PIN' not in out, out
+    leak_check()
 
 
 @T.case
