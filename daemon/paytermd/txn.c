@@ -532,8 +532,12 @@ chip_error:
 				  r == -EPERM ? "Card cannot be used here" :
 				  tap ? "Card error" : "Chip error";
 
+		bool msr = false;
+
+		for (unsigned i = 0; i < t->n_io; i++)
+			msr |= !!(t->io[i]->caps & PAYTERM_CAP_MSR);
 		snprintf(msg, sizeof(msg), "%s: %s", why,
-			 !tap && t->cfg->chip_fallback &&
+			 !tap && t->cfg->chip_fallback && msr &&
 			 (t->modes & PD_ENTRY_SWIPE) ? "swipe the card" :
 			 "try again");
 		set_state(t, PD_ST_WAIT_CARD, msg);
