@@ -31,8 +31,10 @@ int emv_put(struct pd_emv *e, uint32_t tag, const uint8_t *v, size_t len,
 {
 	struct emv_obj *o = (struct emv_obj *)emv_get(e, tag);
 
-	if (o && !replace)
+	if (o && !replace && !o->fci)
 		return -EEXIST;
+	if (o)
+		o->fci = e->fci_stage;
 	if (o && len <= o->len) {
 		pd_wipe(e->pool + o->off, o->len);
 		memcpy(e->pool + o->off, v, len);
@@ -46,6 +48,7 @@ int emv_put(struct pd_emv *e, uint32_t tag, const uint8_t *v, size_t len,
 			return -ENOSPC;
 		o = &e->obj[e->n_obj++];
 		o->tag = tag;
+		o->fci = e->fci_stage;
 	}
 	memcpy(e->pool + e->pool_len, v, len);
 	o->off = (uint16_t)e->pool_len;

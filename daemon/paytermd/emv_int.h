@@ -26,6 +26,7 @@ struct emv_cand {
 struct emv_obj {
 	uint32_t tag;
 	uint16_t off, len;
+	bool fci;		/* from the FCI: GPO / records may override */
 };
 
 struct pd_emv {
@@ -52,6 +53,7 @@ struct pd_emv {
 	uint8_t pool[EMV_POOL];
 	size_t pool_len;
 
+	bool fci_stage;
 	uint8_t tvr[5];
 	uint8_t cdol[256];		/* CDOL1 data as sent */
 	size_t cdol_len;
@@ -84,8 +86,9 @@ static inline const uint8_t *emv_val(const struct pd_emv *e,
 {
 	return e->pool + o->off;
 }
-/* Add (or with @replace overwrite) one object; -EEXIST duplicate,
- * -ENOSPC full. */
+/* Add (or with @replace overwrite) one object; -EEXIST duplicate
+ * (an object of the FCI is overwritten, it is not a duplicate),
+ * -ENOSPC full.  e->fci_stage marks what is added as FCI data. */
 int emv_put(struct pd_emv *e, uint32_t tag, const uint8_t *v, size_t len,
 	    bool replace);
 /* Store the primitive objects of @buf (recursing into templates). */

@@ -233,8 +233,11 @@ int emv_final_select(struct pd_emv *e, size_t *idx)
 		if (emv_put(e, 0x84, df.value, df.len, false) ||
 		    emv_put(e, 0x4f, df.value, df.len, false))
 			return emv_err(e, -EPROTO, "FCI too large");
-		if (pd_tlv_find(fci.value, fci.len, 0xa5, &a5) == 1 &&
-		    emv_store_tlvs(e, a5.value, a5.len, false))
+		e->fci_stage = true;
+		r = pd_tlv_find(fci.value, fci.len, 0xa5, &a5) == 1 ?
+			emv_store_tlvs(e, a5.value, a5.len, false) : 0;
+		e->fci_stage = false;
+		if (r)
 			continue;
 		return 0;
 	}

@@ -196,6 +196,8 @@ static int answer(const uint8_t *c, size_t n, uint8_t *out, size_t *olen)
 			puth(u, sizeof(u), &uo, 0x57, C.t57);
 			put(u, sizeof(u), &uo, 0x5f20,
 			    (const uint8_t *)"PAYTERM/VISA OK", 15);
+			/* also in the FCI: not a duplicate */
+			puth(u, sizeof(u), &uo, 0x87, "01");
 			put(out, 512, olen, 0x70, u, uo);
 			return 0x9000;
 		}
