@@ -45,6 +45,7 @@ struct pd_submit {
 	char key[40];			/* idempotency key */
 	char payment_id[64];
 	sd_event_source *retry;
+	uint64_t ready_us, start_us;	/* card data ready, first POST added */
 };
 
 static size_t on_data(char *p, size_t sz, size_t n, void *user)
@@ -270,6 +271,22 @@ static void apply_view(struct pd_submit *s, json_t *v)
 		end_failed(s, "Result unknown; contact the merchant");
 }
 
+/*
+ * Terminal-side latency of the first POST, for tests/bench/paytermd.sh:
+ * from the last card/PIN input (card data ready) to the request on the
+ * wire = encrypt + build the body (ready -> start) + connect and TLS
+ * handshake, or 0 on a kept-alive connection (libcurl's pre-transfer time).
+ */
+static void log_timing(struct pd_submit *s)
+{
+	curl_off_t pre = 0;
+
+	curl_easy_getinfo(s->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	log_debug("timing: submission %s: ready_to_wire_us=%llu seal_us=%llu connect_tls_us=%lld",
+		  s->key, (unsigned long long)(s->start_us - s->ready_us + (uint64_t)pre),
+		  (unsigned long long)(s->start_us - s->ready_us), (long long)pre);
+}
+
 static void on_done(struct pd_submit *s, CURLcode cc)
 {
 	long status = 0;
@@ -284,6 +301,8 @@ static void on_done(struct pd_submit *s, CURLcode cc)
 							  "message"));
 	log_debug("submission %s phase %d: curl %d, HTTP %ld", s->key, s->phase,
 		  cc, status);
+	if (s->phase == PH_SUBMIT && !s->attempt && cc == CURLE_OK)
+		log_timing(s);
 	easy_done(s);
 
 	switch (s->phase) {
@@ -542,6 +561,8 @@ int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *sealed)
 		return -ENOMEM;
 	}
 	s->phase = PH_SUBMIT;
+	s->ready_us = t->t_ready_us;
+	s->start_us = pd_mono_us();
 	r = start_easy(s, "POST", "/v1/terminal/payments", s->body);
 	if (r < 0) {
 		submit_free(s);

@@ -315,6 +315,14 @@ int pd_txn_start(struct pd_txn *t)
 	return 0;
 }
 
+uint64_t pd_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void submit(struct pd_txn *t)
 {
 	struct pd_sealed sealed;
@@ -344,6 +352,7 @@ static void card_ready(struct pd_txn *t, struct pd_io *io, struct pd_card *card,
 	bool need_pin;
 	int r;
 
+	t->t_ready_us = pd_mono_us();
 	t->card_io = io;
 	snprintf(t->entry_mode, sizeof(t->entry_mode), "%s", mode);
 	snprintf(t->masked_pan, sizeof(t->masked_pan), "%s", card->masked);
@@ -550,6 +559,7 @@ static void on_pin_entered(struct pd_txn *t, struct pd_io *io)
 	char *digits;
 	int r;
 
+	t->t_ready_us = pd_mono_us();
 	t->pin_active = false;
 	pin = pd_secure_alloc(sizeof(*pin) + PAYTERM_PIN_MAX + 1);
 	if (!pin) {

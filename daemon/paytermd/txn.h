@@ -96,7 +96,11 @@ struct pd_txn {
 	size_t f55_len;
 	sd_event_source *stage_timer;
 	sd_event_source *deadline;
+	uint64_t t_ready_us;		/* CLOCK_MONOTONIC: last card/PIN input in */
 };
+
+/* CLOCK_MONOTONIC now, in microseconds (timing logs, tests/bench). */
+uint64_t pd_mono_us(void);
 
 const char *pd_state_name(enum pd_state s);
 static inline bool pd_state_final(enum pd_state s) { return s >= PD_ST_APPROVED; }
