@@ -7,6 +7,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -111,17 +112,36 @@ def ctl(env, *args, timeout=20):
 
 
 class Daemon:
-    """paytermd -c W/paytermd.conf -v, output in W/paytermd.log."""
+    """paytermd -c W/paytermd.conf -v, output in W/paytermd.log.  NOTIFY:
+    be its service manager (NOTIFY_SOCKET) and set ready_s, the time from
+    the start to READY=1."""
 
-    def __init__(self, w, env):
+    def __init__(self, w, env, notify=False):
         self.w = w
         self.env = env
         self.logpath = w + '/paytermd.log'
         self.log = open(self.logpath, 'ab')
-        self.t0 = time.monotonic()
+        env = dict(env, PAYTERMD_NO_POLKIT='1')
+        sock = None
+        if notify:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            path = w + '/notify.sock'
+            if os.path.exists(path):
+                os.unlink(path)
+            sock.bind(path)
+            sock.settimeout(10)
+            env['NOTIFY_SOCKET'] = path
+        t0 = time.monotonic()
         self.p = subprocess.Popen([DAEMON, '-c', w + '/paytermd.conf', '-v'],
                                   stdout=self.log, stderr=subprocess.STDOUT,
-                                  env=dict(env, PAYTERMD_NO_POLKIT='1'))
+                                  env=env)
+        self.ready_s = None
+        while sock:
+            if b'READY=1' in sock.recv(4096).split(b'\n'):
+                self.ready_s = time.monotonic() - t0
+                sock.close()
+                os.unlink(env['NOTIFY_SOCKET'])
+                sock = None
         assert wait_until(lambda: ctl(env, 'status').returncode == 0, 10), \
             'paytermd did not come up:\n' + self.text()
 
