@@ -49,9 +49,8 @@ def t0_exchange(card, apdu):
 
 
 class PaymentEnv:
-    def __init__(self, bank_args=(), daemon_conf='', server_over=None,
-                 verbose=False):
-        self.verbose = verbose
+    def __init__(self, bank_args=(), daemon_conf='', server_over=None):
+        self.bank_args = tuple(bank_args)
         self.env = pslib.Env('vm', terminals=(TERMINAL,), bank_args=bank_args)
         self.hsrv, self.hooks, hport = pslib.http_receiver()
         self.callback = 'http://127.0.0.1:%d/hook' % hport
@@ -79,6 +78,10 @@ class PaymentEnv:
         assert wait_until(lambda: self.ctl('readers').stdout.count(
             '/dev/payterm') >= 3, 5), self.ctl('readers').stdout
         self.seq = 0
+
+    def restart_bank(self):
+        """Start the bank again (same port, database and options)."""
+        self.env.start_bank(*self.bank_args)
 
     def ctl(self, *args, **kw):
         return ctl(self.bus, *args, **kw)

@@ -9,6 +9,7 @@ terminal's and the server's files (database, WAL, logs).
 Run in the guest after tests/vm/load-modules payterm payterm_virt."""
 import json
 import os
+import re
 import sys
 import time
 
@@ -31,6 +32,7 @@ SECRETS = [CARD['pan'].encode(), CARD['track2'].strip(';?').encode(),
            ('44%sAAAAAAAAAA' % CHIP['pin']).encode()]
 E = None
 TTL = 25        # s, payment requests of this test's server
+SLOW = 4400     # the bank answers this amount after 4.5 s (paytermd: 3 s)
 
 
 def leak_check():
@@ -72,7 +74,9 @@ EXPIRING = None
 @T.case
 def t_start():
     global E, EXPIRING
-    E = PaymentEnv(server_over={'requests': {'ttl_s': TTL}})
+    E = PaymentEnv(server_over={'requests': {'ttl_s': TTL},
+                                'bank': {'timeout_ms': 8000}},
+                   bank_args=('--slow-amount', str(SLOW), '--slow-ms', '4500'))
     assert 'Terminal: idle' in E.ctl('status').stdout
     # an order nobody pays: its request is expired by t_expired_request
     EXPIRING = E.order(999)
@@ -115,7 +119,7 @@ def t_bank_down_91():
     assert rc != 0 and '91' in out, out
     od = E.server.order(o['order_id'])
     assert od['state'] == 'pending' and od['attempts'] == 0, od
-    E.env.start_bank()
+    E.restart_bank()
     leak_check()
 
 
@@ -136,6 +140,27 @@ def t_server_down_midway():
     od = E.server.order(o['order_id'])
     assert od['state'] == 'pending' and od['attempts'] == 0, od
     approved_flow(CARD, 4300)
+
+
+@T.case
+def t_slow_bank_same_key():
+    """The bank answers after the terminal's HTTP timeout: paytermd sends
+    the same body with the same Idempotency-Key (409 while in flight), then
+    gets the stored answer: approved once, one bank 0200, one webhook."""
+    o, out = approved_flow(CARD, SLOW)
+    log = E.daemon.text()
+    key = re.findall(r'submitted \(idempotency key (\w+)\)', log)[-1]
+    tries = re.findall(r'submission %s phase (\d): curl (\d+), HTTP (\d+)'
+                       % key, log)
+    assert len(tries) >= 2 and tries[0][1] == '28', tries   # timed out first
+    od = E.server.order(o['order_id'])
+    assert od['attempts'] == 1, od
+    bank = [x for x in open(E.env.p('bank.log'))
+            if '"0200"' in x and '"amount":%d,' % SLOW in x]
+    assert len(bank) == 1, bank
+    time.sleep(1)
+    assert len(E.hooks.wait(lambda h: o['order_id'].encode() in h['body'],
+                            2, 0.1)) == 1
 
 
 def insert_and_pin(pay):
