@@ -46,6 +46,7 @@ struct pd_submit {
 	char payment_id[64];
 	sd_event_source *retry;
 	uint64_t ready_us, start_us;	/* card data ready, first POST added */
+	char errbuf[CURL_ERROR_SIZE];	/* libcurl's detail of the last error */
 };
 
 static size_t on_data(char *p, size_t sz, size_t n, void *user)
@@ -115,6 +116,8 @@ static int start_easy(struct pd_submit *s, const char *method, const char *url_p
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "paytermd/" PD_VERSION);
+	s->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
 	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	s->headers = curl_slist_append(s->headers, "Accept: application/json");
 	if (s->phase == PH_SUBMIT) {
@@ -287,6 +290,32 @@ static void log_timing(struct pd_submit *s)
 		  (unsigned long long)(s->start_us - s->ready_us), (long long)pre);
 }
 
+/*
+ * The TLS session failed in a way that means the server never took a request
+ * from us: our handshake failed, or (TLS 1.3: the server checks the client
+ * certificate after the client's Finished, so libcurl sees its alert only on
+ * the first send or receive) the server sent a certificate alert.  Nothing can
+ * have been charged, so this is "failed", not "result unknown".
+ */
+static bool tls_refused(const struct pd_submit *s, CURLcode cc)
+{
+	static const char *const why[] = {
+		"alert certificate", "alert bad certificate", "alert unknown ca",
+		"alert unsupported certificate", "alert access denied",
+		"alert handshake failure",
+	};
+
+	if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ||
+	    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CACERT_BADFILE)
+		return true;
+	if (cc != CURLE_SEND_ERROR && cc != CURLE_RECV_ERROR)
+		return false;
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+		if (strstr(s->errbuf, why[i]))
+			return true;
+	return false;
+}
+
 static void on_done(struct pd_submit *s, CURLcode cc)
 {
 	long status = 0;
@@ -312,14 +341,15 @@ static void on_done(struct pd_submit *s, CURLcode cc)
 			end_failed(s, "Payment server unreachable");
 			break;
 		}
+		if (cc != CURLE_OK && tls_refused(s, cc)) {
+			log_warn("submission %s: %s: %s", s->key,
+				 curl_easy_strerror(cc), s->errbuf);
+			end_failed(s, "TLS handshake with the payment server failed");
+			break;
+		}
 		if (cc != CURLE_OK) {
-			log_warn("submission %s: %s; asking for the status",
-				 s->key, curl_easy_strerror(cc));
-			if (cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ||
-			    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CACERT_BADFILE) {
-				end_failed(s, "TLS handshake with the payment server failed");
-				break;
-			}
+			log_warn("submission %s: %s (%s); asking again",
+				 s->key, curl_easy_strerror(cc), s->errbuf);
 			retry_later(s);
 			break;
 		}
@@ -336,6 +366,13 @@ static void on_done(struct pd_submit *s, CURLcode cc)
 		}
 		break;
 	case PH_STATUS:
+		if (cc != CURLE_OK && tls_refused(s, cc)) {
+			/* the same certificate as the submission's: refused then too */
+			log_warn("submission %s: status: %s: %s", s->key,
+				 curl_easy_strerror(cc), s->errbuf);
+			end_failed(s, "TLS handshake with the payment server failed");
+			break;
+		}
 		if (cc == CURLE_OK && status == 200 && json_is_object(j)) {
 			s->attempt = s->attempt > s->h->d->cfg.submit_attempts ?
 				     s->attempt : s->h->d->cfg.submit_attempts;
