@@ -61,12 +61,8 @@ class PaymentEnv:
         os.makedirs(self.w, mode=0o700)
         self.bus = start_bus(self.w)
         make_keystore(self.w, pslib.BDK, pslib.IKID)
-        pki = self.env.pki
-        write_config(self.w, 'https://localhost:%d' % self.server.tport,
-                     pki + '/ca.crt', pki + '/terminal-%s.crt' % TERMINAL,
-                     pki + '/terminal-%s.key' % TERMINAL, pki + '/jws.pub',
-                     TERMINAL, self.env.merchant['id'],
-                     '[keys]\npin_block_format = 4\n' + daemon_conf)
+        self.daemon_conf = daemon_conf
+        self.configure()
         self.daemon = Daemon(self.w, self.bus)
         self.msr = Virt(CAP_MSR, name='virtual-msr')
         self.pad = Virt(CAP_PINPAD, name='virtual-pinpad')
@@ -78,6 +74,23 @@ class PaymentEnv:
         assert wait_until(lambda: self.ctl('readers').stdout.count(
             '/dev/payterm') >= 3, 5), self.ctl('readers').stdout
         self.seq = 0
+
+    def configure(self, ca=None, cert=None, key=None):
+        """Write paytermd.conf: pinned CA, client certificate and key
+        (default: the test CA, terminal T1's) and the server's JWS key."""
+        pki = self.env.pki
+        write_config(self.w, 'https://localhost:%d' % self.server.tport,
+                     ca or pki + '/ca.crt',
+                     cert or pki + '/terminal-%s.crt' % TERMINAL,
+                     key or pki + '/terminal-%s.key' % TERMINAL,
+                     pki + '/jws.pub', TERMINAL, self.env.merchant['id'],
+                     '[keys]\npin_block_format = 4\n' + self.daemon_conf)
+
+    def restart_daemon(self, **conf):
+        """paytermd again with configure(**conf)."""
+        self.daemon.stop()
+        self.configure(**conf)
+        self.daemon = Daemon(self.w, self.bus)
 
     def restart_bank(self):
         """Start the bank again (same port, database and options)."""

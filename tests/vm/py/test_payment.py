@@ -38,11 +38,12 @@ SLOW = 4400     # the bank answers this amount after 4.5 s (paytermd: 3 s)
 def leak_check():
     time.sleep(0.3)
     d = E.daemon
-    found = scan_memory(d.p.pid, SECRETS, control=b'payterm-terminal-T1')
+    # control: the PKI directory, in both configurations
+    found = scan_memory(d.p.pid, SECRETS, control=E.env.pki.encode())
     # the server never sees clear card data: not in its memory either
     if E.server.proc.poll() is None:
         found += scan_memory(E.server.proc.pid, SECRETS,
-                             control=b'payterm-terminal-T1')
+                             control=E.env.pki.encode())
     found += ['%s in daemon output' % s for s in SECRETS
               if s in open(d.logpath, 'rb').read()]
     # every file: key store, daemon log, server and bank databases (+WAL)
@@ -161,6 +162,35 @@ def t_slow_bank_same_key():
     time.sleep(1)
     assert len(E.hooks.wait(lambda h: o['order_id'].encode() in h['body'],
                             2, 0.1)) == 1
+
+
+def refused_by_tls(amount, **conf):
+    """A payment with paytermd configured with CONF: fails, nothing charged."""
+    E.restart_daemon(**conf)
+    try:
+        o = E.order(amount)
+        pay = E.pay(E.request_file(o))
+        E.swipe_and_pin(pay, CARD)
+        rc, out = pay.finish(60)
+    finally:
+        E.restart_daemon()
+    od = E.server.order(o['order_id'])
+    assert od['state'] == 'pending' and od['attempts'] == 0, od
+    return rc, out
+
+
+@T.case
+def t_tls_pinning():
+    pki = E.env.pki
+    # the daemon trusts only its pinned CA: a server cert from another fails
+    rc, out = refused_by_tls(4500, ca=pki + '/rogue-ca.crt')
+    assert rc == 1 and 'TLS handshake' in out, out
+    # the server takes only certificates of its CA: terminal T1's name
+    # from a rogue CA is refused
+    rc, out = refused_by_tls(4600, cert=pki + '/rogue.crt',
+                             key=pki + '/rogue.key')
+    assert rc == 1 and 'TLS' in out, out
+    leak_check()
 
 
 def insert_and_pin(pay):
