@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -54,8 +55,11 @@ class PaymentEnv:
         self.env = pslib.Env('vm', terminals=(TERMINAL,), bank_args=bank_args)
         self.hsrv, self.hooks, hport = pslib.http_receiver()
         self.callback = 'http://127.0.0.1:%d/hook' % hport
-        self.server = self.env.start_server(
-            self.env.server_config(**(server_over or {})))
+        # the SMS gateway (step 3, payer addressed by phone): GET ?to=&text=
+        self.ssrv, self.sms, sport = pslib.http_receiver()
+        over = dict(sms={'url_template': 'http://127.0.0.1:%d/sms?to={to}'
+                         '&text={text}' % sport}, **(server_over or {}))
+        self.server = self.env.start_server(self.env.server_config(**over))
         self.secret = self.env.merchant['webhook_secret']
         self.w = self.env.p('term')
         os.makedirs(self.w, mode=0o700)
@@ -128,6 +132,23 @@ class PaymentEnv:
         assert ok, 'webhook signature does not verify: %r' % h
         return h, parts
 
+    def sms_text(self, order, timeout=10):
+        """(to, text, jws) of the SMS the server sent for ORDER."""
+        def mine(h):
+            jws = self._sms(h)[2]
+            return jws and pslib.jws_payload(jws)['request_id'] == \
+                order['request_id']
+        got = self.sms.wait(mine, 1, timeout)
+        assert got, 'no SMS for %s' % order['request_id']
+        return self._sms(got[0])
+
+    @staticmethod
+    def _sms(h):
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(h['path']).query)
+        text = q.get('text', [''])[0]
+        m = re.search(r'payterm-request: (\S+)', text)
+        return q.get('to', [''])[0], text, m.group(1) if m else None
+
     # terminal side ----------------------------------------------------
     def pay(self, request_path, *opts, echo=None):
         return Pay(self.bus, request_path, *opts, echo=echo)
@@ -182,4 +203,5 @@ class PaymentEnv:
         except (OSError, ValueError):
             pass
         self.hsrv.shutdown()
+        self.ssrv.shutdown()
         return self.env.cleanup(ok)

@@ -87,6 +87,10 @@ def t_start():
 @T.case
 def t_swipe_pin_approved():
     o, out = approved_flow(CARD, 1234)
+    # step 3 by SMS too: the same signed request, to the payer's phone
+    to, text, jws = E.sms_text(o)
+    assert to == '+4915100000000' and '12.34 EUR' in text, (to, text)
+    assert jws == open('%s/%s.jws' % (E.w, o['request_id'])).read(), text
     # the result reached the user step by step
     for want in ('Present card', 'Enter PIN', 'Result: approved'):
         assert want in out, out
