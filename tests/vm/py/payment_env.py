@@ -18,35 +18,16 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'e2e', 'lib'))
-sys.path.insert(0, os.path.join(HERE, '..', '..', 'fakes'))
-import emv_card  # noqa: E402
 import pslib  # noqa: E402
 from payterm_uapi import (CAP_ICC, CAP_MSR, CAP_PICC, CAP_PINPAD,  # noqa: E402
                           CARD_INSERT, CARD_REMOVE, CARD_TAP, KEY_ENTER, Virt,
                           wait_until)
 from paytermd_lib import (Daemon, Pay, ctl, make_keystore, start_bus,  # noqa: E402
                           write_config)
+from virt_card import Card  # noqa: E402
 
 TERMINAL = 'T1'
 PHONE = '+4915100000000'        # the phone number pslib registers for T1
-
-
-def t0_exchange(card, apdu):
-    """An APDU-level reader in front of the T=0 card emulator, as the
-    kernel's CCID driver is for TPDU-level readers (ISO 7816-3 12.2):
-    case 4 loses its Le, 61xx is fetched with GET RESPONSE, 6Cxx resends
-    the command with the right P3."""
-    tpdu = apdu
-    if len(apdu) > 5 and len(apdu) == 6 + apdu[4]:
-        tpdu = apdu[:-1]                     # case 4 short: no Le in T=0
-    r = card.process(tpdu)
-    if r[-2] == 0x6C:
-        r = card.process(tpdu[:4] + r[-1:])
-    data = b''
-    while r[-2] == 0x61:
-        data += r[:-2]
-        r = card.process(bytes([tpdu[0] & 0x03, 0xC0, 0, 0, r[-1]]))
-    return data + r
 
 
 class PaymentEnv:
@@ -71,7 +52,7 @@ class PaymentEnv:
         self.msr = Virt(CAP_MSR, name='virtual-msr')
         self.pad = Virt(CAP_PINPAD, name='virtual-pinpad')
         # contact slot 0, contactless slot 1; the EMV test card emulator
-        # (tests/fakes/emv_card.py) answers the APDUs
+        # answers the APDUs at APDU level (virt_card.Card)
         self.chip = None
         self.icc = Virt(CAP_ICC | CAP_PICC, slots=2, name='virtual-chip',
                         responder=self._apdu)
@@ -163,19 +144,19 @@ class PaymentEnv:
     def _apdu(self, capdu):
         if self.chip is None:
             return (0, b'\x6f\x00')
-        return (0, t0_exchange(self.chip, capdu))
+        return self.chip(capdu)
 
     def insert(self, pay, card_id):
         """Insert chip card CARD_ID (an id of tests/data/cards.json)."""
         pay.wait('Present card')
-        self.chip = emv_card.EmvCard(emv_card.load_cards()[0][card_id])
-        self.icc.card(CARD_INSERT, slot=0, atr=self.chip.atr)
+        self.chip = Card(card_id, 'apdu')
+        self.icc.card(CARD_INSERT, slot=0, atr=self.chip.emu.atr)
 
     def tap(self, pay, card_id):
         """Tap the contactless side of CARD_ID."""
         pay.wait('Present card')
-        self.chip = emv_card.EmvCard(emv_card.load_cards()[0][card_id + '-cl'])
-        self.icc.card(CARD_TAP, slot=1, atr=self.chip.atr)
+        self.chip = Card(card_id + '-cl', 'apdu')
+        self.icc.card(CARD_TAP, slot=1, atr=self.chip.emu.atr)
 
     def remove(self, slot):
         self.icc.card(CARD_REMOVE, slot=slot)
