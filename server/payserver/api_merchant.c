@@ -5,6 +5,7 @@
  */
 #include "server.h"
 #include "currency.h"
+#include "deliver.h"
 #include "jws.h"
 #include "log.h"
 #include "store.h"
@@ -88,7 +89,7 @@ static void create_order(struct ps_worker *w, struct evhttp_request *req,
 	json_int_t amount;
 	char pk[40], rid[40], tid[64] = "";
 	const struct ps_terminal *t = NULL;
-	const char *channel = "terminal";
+	const char *channel = "terminal", *notice;
 	int64_t now = ps_now_ms(), exp = now + (int64_t)c->request_ttl_s * 1000;
 	int64_t seq;
 	int rc;
@@ -148,18 +149,19 @@ static void create_order(struct ps_worker *w, struct evhttp_request *req,
 	}
 	if (!strcmp(ptype, "phone") && phone_ok(pval)) {
 		t = ps_config_terminal_by_phone(c, pval);
-		channel = "sms";
 	} else if (!strcmp(ptype, "email") && email_ok(pval)) {
 		t = ps_config_terminal_by_email(c, pval);
-		channel = "email";
-	} else if (!strcmp(ptype, "code") && strlen(pval) == (size_t)c->code_digits &&
-		   strspn(pval, "0123456789") == strlen(pval)) {
-		channel = "terminal";
-	} else {
+	} else if (strcmp(ptype, "code") || strlen(pval) != (size_t)c->code_digits ||
+		   strspn(pval, "0123456789") != strlen(pval)) {
 		ps_reply_error(req, 422, "invalid_payer",
 			       "payer value does not fit its type");
 		goto out;
 	}
+	/* The pull queue always; SMS / e-mail only where a gateway is
+	 * configured (else "terminal": nothing is queued to fail and retry). */
+	notice = ps_notice_kind(c, ptype);
+	if (notice)
+		channel = notice;
 	if (t)
 		snprintf(tid, sizeof(tid), "%s", t->id);
 	else if (strcmp(ptype, "code")) {
@@ -229,7 +231,7 @@ static void create_order(struct ps_worker *w, struct evhttp_request *req,
 	if (rc || seq < 0 ||
 	    ps_request_insert(w->db, rid, pk, tid, channel, jws, seq, now, exp))
 		goto fail;
-	if (strcmp(channel, "terminal")) {
+	if (notice) {
 		char *txt = notice_text(mid, amount, cur, jws), subj[128];
 
 		snprintf(subj, sizeof(subj), "Payment request from %s", mid);

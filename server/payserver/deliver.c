@@ -10,6 +10,23 @@
 #include <string.h>
 #include <time.h>
 
+int ps_deliver_configured(const struct ps_config *c, const char *kind)
+{
+	if (!strcmp(kind, "email"))
+		return c->smtp_url != NULL;
+	if (!strcmp(kind, "sms"))
+		return c->sms_url_template != NULL;
+	return !strcmp(kind, "webhook");
+}
+
+const char *ps_notice_kind(const struct ps_config *c, const char *payer_type)
+{
+	const char *kind = !strcmp(payer_type, "phone") ? "sms" :
+			   !strcmp(payer_type, "email") ? "email" : NULL;
+
+	return kind && ps_deliver_configured(c, kind) ? kind : NULL;
+}
+
 static size_t sink(char *p, size_t sz, size_t n, void *arg)
 {
 	return sz * n;	/* response bodies are not needed */

@@ -6,6 +6,7 @@
  */
 #include "server.h"
 #include "bank.h"
+#include "deliver.h"
 #include "jws.h"
 #include "log.h"
 #include "store.h"
@@ -96,6 +97,33 @@ static void worker_fini(struct ps_worker *w)
 		event_base_free(w->base);
 }
 
+/*
+ * Said once at start-up, not per order: phone / e-mail payers whose channel
+ * has no gateway get their payment requests through the pull queue only.
+ */
+static void log_unconfigured(const struct ps_config *c, const char *kind,
+			     const char *payer_type, const char *setting,
+			     int terminals)
+{
+	if (terminals && !ps_deliver_configured(c, kind))
+		ps_warn("delivery.not_configured", "{s:s,s:s,s:s,s:i,s:s}",
+			"channel", kind, "setting", setting, "payer_type",
+			payer_type, "terminals", terminals, "delivery",
+			"terminal pull queue only");
+}
+
+static void log_unconfigured_channels(const struct ps_config *c)
+{
+	int t, phones = 0, emails = 0;
+
+	for (t = 0; t < c->n_terminals; t++) {
+		phones += c->terminals[t].phone != NULL;
+		emails += c->terminals[t].email != NULL;
+	}
+	log_unconfigured(c, "sms", "phone", "sms.url_template", phones);
+	log_unconfigured(c, "email", "email", "smtp.url", emails);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: payterm-server -c CONFIG.json\n"
@@ -172,6 +200,7 @@ int main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < ps_srv.cfg->workers; i++)
 		pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+	log_unconfigured_channels(ps_srv.cfg);
 	ps_info("server.started", "{s:s,s:s,s:s,s:i,s:s}", "merchant_listen",
 		ps_srv.cfg->merchant_listen, "terminal_listen",
 		ps_srv.cfg->terminal_listen, "db", ps_srv.cfg->db[0] == 'p' ?

@@ -2,7 +2,8 @@
 /*
  * payterm-server: the outbox thread.  Delivers queued webhooks, e-mails and
  * SMS with exponential back-off (retry_base_ms * 2^attempts, capped at
- * retry_max_ms, at most max_attempts) and expires unpaid orders.  Rows are
+ * retry_max_ms, at most max_attempts) and expires unpaid orders.  A kind
+ * whose gateway is not configured is dead at its first attempt.  Rows are
  * leased by pushing next_at forward, so several instances share one queue.
  */
 #include "server.h"
@@ -47,6 +48,8 @@ static int deliver_one(struct ps_srv *s, struct ps_db *db, const json_t *row)
 	} else if (!strcmp(kind, "sms")) {
 		rc = ps_deliver_sms(c, js(row, "target"), js(row, "body"), err,
 				    sizeof(err));
+	} else {
+		snprintf(err, sizeof(err), "unknown kind");
 	}
 	if (!rc) {
 		ps_outbox_done(db, id, ps_now_ms());
@@ -55,7 +58,11 @@ static int deliver_one(struct ps_srv *s, struct ps_db *db, const json_t *row)
 			"attempts", attempts);
 	} else {
 		int64_t d = c->webhook_retry_base_ms;
-		int i, dead = attempts >= c->webhook_max_attempts;
+		/* An SMS / e-mail whose gateway is not configured (queued by
+		 * an older version, or before a restart without it) fails
+		 * for good at once: no retries that cannot succeed. */
+		int i, dead = attempts >= c->webhook_max_attempts ||
+			      !ps_deliver_configured(c, kind);
 
 		for (i = 1; i < attempts && d < c->webhook_retry_max_ms; i++)
 			d *= 2;

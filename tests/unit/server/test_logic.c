@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* payterm-server unit tests: JWS ES256, webhook HMAC, order state machine,
- * idempotency decisions, base64url, masked PAN rule, SMS URL template. */
+ * idempotency decisions, base64url, masked PAN rule, SMS URL template,
+ * which delivery channels are queued. */
 #include "deliver.h"
 #include "fsm.h"
 #include "idem.h"
@@ -213,6 +214,30 @@ START_TEST(sms_template)
 }
 END_TEST
 
+/* A payer's channel without a gateway is not queued (pull queue only). */
+START_TEST(notice_channels)
+{
+	struct ps_config c;
+	char tmpl[] = "http://gw/send?to={to}&text={text}", smtp[] = "smtp://h";
+
+	memset(&c, 0, sizeof(c));
+	ck_assert_ptr_null(ps_notice_kind(&c, "phone"));
+	ck_assert_ptr_null(ps_notice_kind(&c, "email"));
+	ck_assert_ptr_null(ps_notice_kind(&c, "code"));
+	ck_assert(!ps_deliver_configured(&c, "sms"));
+	ck_assert(!ps_deliver_configured(&c, "email"));
+	ck_assert(!ps_deliver_configured(&c, "fax"));
+	ck_assert(ps_deliver_configured(&c, "webhook"));
+	c.sms_url_template = tmpl;
+	ck_assert_str_eq(ps_notice_kind(&c, "phone"), "sms");
+	ck_assert_ptr_null(ps_notice_kind(&c, "email"));
+	c.smtp_url = smtp;
+	ck_assert_str_eq(ps_notice_kind(&c, "email"), "email");
+	ck_assert_ptr_null(ps_notice_kind(&c, "code"));
+	ck_assert(ps_deliver_configured(&c, "sms") && ps_deliver_configured(&c, "email"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("payserver");
@@ -230,6 +255,7 @@ int main(void)
 	tcase_add_test(t, idem_rules);
 	tcase_add_test(t, masked_pan_rule);
 	tcase_add_test(t, sms_template);
+	tcase_add_test(t, notice_channels);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
