@@ -1,6 +1,7 @@
-# libpaytermcommon: track parsing, PAN masking, hex, secure wipe.
-# Used by paytermctl and paytermd: include "../common/payterm-common.h".
-PT_COMMON_OBJS := $(addprefix $(B)/obj/daemon/common/,track.o hex.o wipe.o)
+# libpaytermcommon: track parsing, PAN masking, hex, BER-TLV, secure wipe.
+# Used by paytermctl, paytermd (include "../common/payterm-common.h") and
+# payterm-bank (BER-TLV; -Idaemon/common).
+PT_COMMON_OBJS := $(addprefix $(B)/obj/daemon/common/,track.o hex.o tlv.o wipe.o)
 
 $(B)/libpaytermcommon.a: $(PT_COMMON_OBJS)
 	@mkdir -p $(dir $@)

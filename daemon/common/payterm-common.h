@@ -5,6 +5,7 @@
  *  - ISO/IEC 7813 magnetic stripe track 1 / track 2 parsing and validation
  *  - PAN masking (first 6 / last 4), Luhn check
  *  - hex encode / decode
+ *  - BER-TLV (EMV) parsing and building, data object lists
  *  - secure wipe
  *
  * Every function returns 0 on success or a negative errno; see
@@ -45,6 +46,43 @@ size_t ptc_hex_encoded_size(size_t len, char sep);
  */
 int ptc_hex_decode(const char *hex, void *out, size_t out_size,
 		  size_t *out_len);
+
+/* ---- BER-TLV (EMV 4.3 Book 3 Annex B) -------------------------------- */
+
+struct ptc_tlv {
+	uint32_t tag;		/* 1..3 tag bytes, big-endian in an integer */
+	bool constructed;
+	const uint8_t *value;	/* points into the parsed buffer */
+	size_t len;
+};
+
+/* ptc_tlv_next() @flags: DER-like input, for data from the wire that is
+ * parsed flat: no 00 / FF padding between objects, every length in its
+ * shortest form (81 only for 80..FF, no leading 00 length byte). */
+#define PTC_TLV_STRICT	0x1u
+
+/*
+ * Parse the TLV at *@off in @buf[@len]; advance *@off past it.  Padding
+ * bytes 00 and FF between objects are skipped (unless PTC_TLV_STRICT).
+ * Returns 1 for an object, 0 at the end, -EBADMSG when malformed (tag or
+ * length runs past the end, tag longer than 3 bytes, length field longer
+ * than 3 bytes; with PTC_TLV_STRICT also padding and long length forms).
+ */
+int ptc_tlv_next(const uint8_t *buf, size_t len, size_t *off,
+		 struct ptc_tlv *t, unsigned int flags);
+/* Find @tag, descending into constructed objects.  1 found, 0 not,
+ * -EBADMSG malformed. */
+int ptc_tlv_find(const uint8_t *buf, size_t len, uint32_t tag,
+		 struct ptc_tlv *t);
+/* 0 when the whole buffer parses (recursively), else -EBADMSG. */
+int ptc_tlv_validate(const uint8_t *buf, size_t len);
+/* Append tag/length/value at *@off (shortest length form); -ENOSPC if it
+ * does not fit, -EINVAL for a value of 64 KiB or more. */
+int ptc_tlv_put(uint8_t *out, size_t cap, size_t *off, uint32_t tag,
+		const uint8_t *val, size_t len);
+/* Data object list: one (tag, length) per call, like ptc_tlv_next(). */
+int ptc_dol_next(const uint8_t *dol, size_t len, size_t *off, uint32_t *tag,
+		 size_t *vlen);
 
 /* ---- PAN ------------------------------------------------------------- */
 

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* paytermd: EMV BER-TLV (EMV 4.3 Book 3 Annex B) and DOLs. */
+/*
+ * paytermd: EMV BER-TLV (EMV 4.3 Book 3 Annex B) and DOLs.  paytermd's
+ * names for the parser shared with payterm-bank in libpaytermcommon
+ * (ptc_tlv_*, daemon/common/payterm-common.h).  Card responses are parsed
+ * leniently: 00 / FF padding between objects is skipped and long length
+ * forms are accepted.
+ */
 #ifndef PD_TLV_H
 #define PD_TLV_H
 
@@ -7,12 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct pd_tlv {
-	uint32_t tag;		/* 1..3 tag bytes, big-endian in an integer */
-	bool constructed;
-	const uint8_t *value;
-	size_t len;
-};
+#include "../common/payterm-common.h"
+
+/* struct pd_tlv is struct ptc_tlv: tag (1..3 bytes, big-endian in an
+ * integer), constructed, value, len. */
+#define pd_tlv ptc_tlv
 
 /*
  * Parse the TLV at *@off in @buf[@len]; advance *@off past it.  Padding

@@ -2,8 +2,10 @@
 /* payterm-bank issuer / HSM cryptography; see bankcrypto.h. */
 #include "bankcrypto.h"
 
+#include <errno.h>
 #include <string.h>
 
+#include "payterm-common.h"
 #include "payterm_crypto.h"
 
 static int digits_only(const char *s, size_t min, size_t max)
@@ -189,78 +191,28 @@ int bank_emv_arpc(const uint8_t sk[16], const uint8_t arqc[8],
 	return pt_ecb(PT_ALG_TDES, 1, sk, 16, x, 8, arpc);
 }
 
-/* ---- BER-TLV ---- */
-
-static int tlv_tag(const uint8_t *buf, size_t len, size_t *pos, uint32_t *tag)
-{
-	uint32_t t;
-	int n = 1;
-
-	if (*pos >= len)
-		return -1;
-	t = buf[(*pos)++];
-	if ((t & 0x1F) == 0x1F) {
-		do {
-			if (*pos >= len || n == 3)
-				return -1;
-			t = t << 8 | buf[*pos];
-			n++;
-		} while (buf[(*pos)++] & 0x80);
-	}
-	*tag = t;
-	return 0;
-}
+/* ---- BER-TLV: the shared parser (libpaytermcommon), strict and flat ---- */
 
 int bank_tlv_parse(const uint8_t *buf, size_t len, struct bank_tlv *items,
 		   size_t max, size_t *n)
 {
+	struct ptc_tlv t;
 	size_t pos = 0;
+	int r;
 
 	*n = 0;
 	if (!buf && len)
 		return PT_ERR_INVALID_ARG;
-	while (pos < len) {
-		uint32_t tag;
-		size_t l;
-		uint8_t first;
-
-		first = buf[pos];
-		if (first == 0x00 || first == 0xFF)
-			return PT_ERR_INVALID_ARG;	/* padding: not allowed */
-		if (tlv_tag(buf, len, &pos, &tag))
+	/* No padding, shortest length forms, primitive only, no duplicates. */
+	while ((r = ptc_tlv_next(buf, len, &pos, &t, PTC_TLV_STRICT)) > 0) {
+		if (t.constructed || bank_tlv_find(items, *n, t.tag) || *n >= max)
 			return PT_ERR_INVALID_ARG;
-		if (first & 0x20)
-			return PT_ERR_INVALID_ARG;	/* constructed */
-		if (pos >= len)
-			return PT_ERR_INVALID_ARG;
-		l = buf[pos++];
-		if (l == 0x81) {
-			if (pos >= len)
-				return PT_ERR_INVALID_ARG;
-			l = buf[pos++];
-			if (l < 0x80)
-				return PT_ERR_INVALID_ARG;
-		} else if (l == 0x82) {
-			if (len - pos < 2)
-				return PT_ERR_INVALID_ARG;
-			l = (size_t)buf[pos] << 8 | buf[pos + 1];
-			pos += 2;
-			if (l < 0x100)
-				return PT_ERR_INVALID_ARG;
-		} else if (l > 0x7F) {
-			return PT_ERR_INVALID_ARG;
-		}
-		if (l > len - pos)
-			return PT_ERR_INVALID_ARG;
-		if (bank_tlv_find(items, *n, tag) || *n >= max)
-			return PT_ERR_INVALID_ARG;
-		items[*n].tag = tag;
-		items[*n].val = buf + pos;
-		items[*n].len = l;
+		items[*n].tag = t.tag;
+		items[*n].val = t.value;
+		items[*n].len = t.len;
 		(*n)++;
-		pos += l;
 	}
-	return PT_OK;
+	return r ? PT_ERR_INVALID_ARG : PT_OK;
 }
 
 const struct bank_tlv *bank_tlv_find(const struct bank_tlv *items, size_t n,
@@ -275,46 +227,29 @@ const struct bank_tlv *bank_tlv_find(const struct bank_tlv *items, size_t n,
 int bank_tlv_put(uint8_t *buf, size_t cap, size_t pos, uint32_t tag,
 		 const uint8_t *val, size_t len)
 {
-	uint8_t hdr[8];
-	size_t h = 0;
+	int r = ptc_tlv_put(buf, cap, &pos, tag, val, len);
 
-	if (tag > 0xFFFF)
-		hdr[h++] = (uint8_t)(tag >> 16);
-	if (tag > 0xFF)
-		hdr[h++] = (uint8_t)(tag >> 8);
-	hdr[h++] = (uint8_t)tag;
-	if (len < 0x80) {
-		hdr[h++] = (uint8_t)len;
-	} else if (len < 0x100) {
-		hdr[h++] = 0x81;
-		hdr[h++] = (uint8_t)len;
-	} else {
-		return PT_ERR_INVALID_ARG;
-	}
-	if (pos > cap || h + len > cap - pos)
-		return PT_ERR_BUFFER;
-	memcpy(buf + pos, hdr, h);
-	if (len)
-		memcpy(buf + pos + h, val, len);
-	return (int)(pos + h + len);
+	if (r)
+		return r == -ENOSPC ? PT_ERR_BUFFER : PT_ERR_INVALID_ARG;
+	return (int)pos;
 }
 
 int bank_dol_parse(const uint8_t *dol, size_t len, uint32_t *tags,
 		   size_t *lens, size_t max, size_t *n)
 {
-	size_t pos = 0;
+	size_t pos = 0, l;
+	uint32_t tag;
+	int r;
 
 	*n = 0;
-	while (pos < len) {
-		uint32_t tag;
-
-		if (tlv_tag(dol, len, &pos, &tag) || pos >= len || *n >= max)
+	while ((r = ptc_dol_next(dol, len, &pos, &tag, &l)) > 0) {
+		if (*n >= max)
 			return PT_ERR_INVALID_ARG;
 		tags[*n] = tag;
-		lens[*n] = dol[pos++];
+		lens[*n] = l;
 		(*n)++;
 	}
-	return PT_OK;
+	return r ? PT_ERR_INVALID_ARG : PT_OK;
 }
 
 /* ---- card data ---- */

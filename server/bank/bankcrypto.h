@@ -36,15 +36,15 @@ int bank_emv_arqc(const uint8_t sk[16], const uint8_t *data, size_t len,
 int bank_emv_arpc(const uint8_t sk[16], const uint8_t arqc[8],
 		  const uint8_t arc[2], uint8_t arpc[8]);
 
-/* ---- BER-TLV (primitive, flat) ---- */
+/* ---- BER-TLV (primitive, flat): libpaytermcommon's ptc_tlv_* parser ---- */
 struct bank_tlv {
 	uint32_t tag;
 	const uint8_t *val;
 	size_t len;
 };
 #define BANK_TLV_MAX 32
-/* Parse; duplicates, constructed tags, bad lengths, > max items -> error
- * (PT_ERR_INVALID_ARG).  Items point into buf. */
+/* Parse; padding, duplicates, constructed tags, bad or long-form lengths,
+ * > max items -> error (PT_ERR_INVALID_ARG).  Items point into buf. */
 int bank_tlv_parse(const uint8_t *buf, size_t len, struct bank_tlv *items,
 		   size_t max, size_t *n);
 const struct bank_tlv *bank_tlv_find(const struct bank_tlv *items, size_t n,

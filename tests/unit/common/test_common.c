@@ -269,6 +269,149 @@ START_TEST(wipe)
 }
 END_TEST
 
+/* ---- BER-TLV ---- */
+
+static int next_all(const uint8_t *b, size_t len, unsigned int flags,
+		    struct ptc_tlv *t, size_t max, size_t *n)
+{
+	size_t off = 0;
+	int r;
+
+	*n = 0;
+	while ((r = ptc_tlv_next(b, len, &off, &t[*n], flags)) > 0)
+		if (++*n == max)
+			break;
+	return r < 0 ? r : 0;
+}
+
+START_TEST(tlv_parse)
+{
+	/* 9F26 (2-byte tag), 82, padding 00 FF, DF8101 (3-byte tag) */
+	static const uint8_t b[] = {
+		0x9f, 0x26, 0x02, 0x11, 0x22, 0x82, 0x02, 0x18, 0x00,
+		0x00, 0xff, 0xdf, 0x81, 0x01, 0x01, 0x7e,
+	};
+	/* 6F { 84 .., A5 { 88 01 01, 5F2D 02 "en" } } */
+	static const uint8_t fci[] = {
+		0x6f, 0x11, 0x84, 0x02, 'A', 'B', 0xa5, 0x0b, 0x88, 0x01,
+		0x01, 0x5f, 0x2d, 0x02, 'e', 'n', 0x00, 0x00, 0x00,
+	};
+	struct ptc_tlv t[4];
+	size_t n;
+
+	ck_assert_int_eq(next_all(b, sizeof(b), 0, t, 4, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(t[0].tag, 0x9f26);
+	ck_assert_uint_eq(t[0].len, 2);
+	ck_assert_ptr_eq(t[0].value, b + 3);
+	ck_assert(!t[0].constructed);
+	ck_assert_uint_eq(t[1].tag, 0x82);
+	ck_assert_uint_eq(t[2].tag, 0xdf8101);
+	ck_assert_uint_eq(t[2].value[0], 0x7e);
+	/* strict: the same without padding parses, with padding not */
+	ck_assert_int_eq(next_all(b, 9, PTC_TLV_STRICT, t, 4, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(next_all(b, sizeof(b), PTC_TLV_STRICT, t, 4, &n),
+			 -EBADMSG);
+	/* nested find, validate */
+	ck_assert_int_eq(ptc_tlv_find(fci, sizeof(fci), 0x5f2d, t), 1);
+	ck_assert_uint_eq(t[0].len, 2);
+	ck_assert_int_eq(memcmp(t[0].value, "en", 2), 0);
+	ck_assert_int_eq(ptc_tlv_find(fci, sizeof(fci), 0xa5, t), 1);
+	ck_assert(t[0].constructed);
+	ck_assert_int_eq(ptc_tlv_find(fci, sizeof(fci), 0x9f38, t), 0);
+	ck_assert_int_eq(ptc_tlv_validate(fci, sizeof(fci)), 0);
+	ck_assert_int_eq(ptc_tlv_validate(fci, 10), -EBADMSG);
+}
+END_TEST
+
+START_TEST(tlv_malformed)
+{
+	static const struct {
+		const char *b;
+		size_t len;
+		int lenient, strict;	/* objects, or -EBADMSG */
+	} c[] = {
+		{ "\x9f", 1, -EBADMSG, -EBADMSG },		/* tag cut */
+		{ "\x9f\xff\xff\x01\x00", 5, -EBADMSG, -EBADMSG }, /* 4-byte tag */
+		{ "\x82", 1, -EBADMSG, -EBADMSG },		/* no length */
+		{ "\x82\x03\x00\x00", 4, -EBADMSG, -EBADMSG },	/* value cut */
+		{ "\x82\x80", 2, -EBADMSG, -EBADMSG },		/* indefinite */
+		{ "\x82\x84\0\0\0\0", 6, -EBADMSG, -EBADMSG },	/* 4 length bytes */
+		{ "\x82\x82\x00", 3, -EBADMSG, -EBADMSG },	/* length cut */
+		{ "\x82\x81\x01\x00", 4, 1, -EBADMSG },		/* 81 for < 80 */
+		{ "\x82\x82\x00\x01\x00", 5, 1, -EBADMSG },	/* leading 00 */
+		{ "\x82\x83\0\0\0", 5, 1, -EBADMSG },
+		{ "\x00\x82\x00", 3, 1, -EBADMSG },		/* padding */
+		{ "\xff", 1, 0, -EBADMSG },
+		{ "", 0, 0, 0 },
+	};
+	struct ptc_tlv t[4];
+	size_t i, n;
+	int r;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		r = next_all((const uint8_t *)c[i].b, c[i].len, 0, t, 4, &n);
+		ck_assert_msg((r ? r : (int)n) == c[i].lenient, "case %zu lenient: %d",
+			      i, r ? r : (int)n);
+		r = next_all((const uint8_t *)c[i].b, c[i].len, PTC_TLV_STRICT, t, 4,
+			     &n);
+		ck_assert_msg((r ? r : (int)n) == c[i].strict, "case %zu strict: %d",
+			      i, r ? r : (int)n);
+	}
+}
+END_TEST
+
+START_TEST(tlv_put_dol)
+{
+	static uint8_t big[300], out[320];
+	size_t off = 0, n, l, i;
+	struct ptc_tlv t;
+	uint32_t tag;
+
+	ck_assert_int_eq(ptc_tlv_put(out, sizeof(out), &off, 0x9f02,
+				     (const uint8_t *)"\0\0\0\0\x12\x34", 6), 0);
+	ck_assert_uint_eq(off, 9);
+	ck_assert_int_eq(memcmp(out, "\x9f\x02\x06\0\0\0\0\x12\x34", 9), 0);
+	ck_assert_int_eq(ptc_tlv_put(out, 16, &off, 0x5a, out, 8), -ENOSPC);
+	ck_assert_uint_eq(off, 9);
+	/* length forms: 81 xx, 82 xx xx; each reads back strictly */
+	off = 0;
+	ck_assert_int_eq(ptc_tlv_put(out, sizeof(out), &off, 0x91, big, 0x80), 0);
+	ck_assert_int_eq(memcmp(out, "\x91\x81\x80", 3), 0);
+	n = 0;
+	ck_assert_int_eq(ptc_tlv_next(out, off, &n, &t, PTC_TLV_STRICT), 1);
+	ck_assert_uint_eq(t.len, 0x80);
+	off = 0;
+	ck_assert_int_eq(ptc_tlv_put(out, sizeof(out), &off, 0xdf8101, big, 300), 0);
+	ck_assert_uint_eq(off, 3 + 3 + 300);
+	ck_assert_int_eq(memcmp(out, "\xdf\x81\x01\x82\x01\x2c", 6), 0);
+	n = 0;
+	ck_assert_int_eq(ptc_tlv_next(out, off, &n, &t, PTC_TLV_STRICT), 1);
+	ck_assert_uint_eq(t.tag, 0xdf8101);
+	ck_assert_uint_eq(t.len, 300);
+	off = 0;
+	ck_assert_int_eq(ptc_tlv_put(out, sizeof(out), &off, 0x5a, big, 0x10000),
+			 -EINVAL);
+	/* DOL: tag, length pairs */
+	ck_assert_int_eq(ptc_hex_decode("9F02069F1A0295055F2A029A039C01", out,
+					sizeof(out), &l), 0);
+	off = 0;
+	ck_assert_int_eq(ptc_dol_next(out, l, &off, &tag, &n), 1);
+	ck_assert_uint_eq(tag, 0x9f02);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_int_eq(ptc_dol_next(out, l, &off, &tag, &n), 1);
+	ck_assert_uint_eq(tag, 0x9f1a);
+	ck_assert_uint_eq(n, 2);
+	for (i = 2; ptc_dol_next(out, l, &off, &tag, &n) == 1;)
+		i++;
+	ck_assert_uint_eq(i, 6);
+	ck_assert_uint_eq(off, l);
+	ck_assert_int_eq(ptc_dol_next((const uint8_t *)"\x9f\x02", 2, &(size_t){0},
+				      &tag, &n), -EBADMSG);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("common");
@@ -286,6 +429,9 @@ int main(void)
 	tcase_add_test(tc, track2_bad);
 	tcase_add_test(tc, expiry);
 	tcase_add_test(tc, wipe);
+	tcase_add_test(tc, tlv_parse);
+	tcase_add_test(tc, tlv_malformed);
+	tcase_add_test(tc, tlv_put_dol);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
