@@ -749,3 +749,38 @@ int ccid_apdu_transceive(struct ccid_proto *p, const u8 *capdu, size_t clen,
 	*rlen = acc;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Interrupt endpoint errors */
+
+enum ccid_int_action ccid_int_classify(struct ccid_int_errors *e, int status,
+				       u32 now_ms, unsigned int *delay_ms)
+{
+	unsigned int shift;
+
+	*delay_ms = 0;
+	switch (status) {
+	case 0:
+		e->count = 0;
+		return CCID_INT_PROCESS;
+	case -ENOENT:		/* usb_kill_urb() */
+	case -ECONNRESET:	/* usb_unlink_urb() */
+	case -ESHUTDOWN:	/* host controller or device gone */
+	case -ENODEV:		/* device gone */
+	case -EPERM:		/* usb_poison_urb() */
+		return CCID_INT_STOP;
+	default:
+		break;
+	}
+	/* -EPIPE, -EPROTO, -EILSEQ, -ETIME, -EOVERFLOW, anything else */
+	if (e->count && (u32)(now_ms - e->last_ms) > CCID_INT_QUIET_MS)
+		e->count = 0;
+	e->last_ms = now_ms;
+	if (++e->count > CCID_INT_MAX_ERRORS)
+		return CCID_INT_GIVE_UP;
+	shift = e->count - 1;
+	*delay_ms = CCID_INT_BACKOFF_MS << shift;
+	if (*delay_ms > CCID_INT_BACKOFF_MAX_MS)
+		*delay_ms = CCID_INT_BACKOFF_MAX_MS;
+	return status == -EPIPE ? CCID_INT_CLEAR_HALT : CCID_INT_RETRY;
+}

@@ -177,4 +177,36 @@ size_t ccid_t1_block(u8 *out, u8 nad, u8 pcb, const u8 *inf, size_t len,
 #define T1_S_WTX_REQ		0xc3
 #define T1_S_RESP		0x20	/* response = request | 0x20 */
 
+/* ------------------------------------------------------------------ */
+/*
+ * Interrupt endpoint error policy (the USB side acts, this decides; plain C
+ * so that it is unit-tested).  Errors count "in a row": a good completion
+ * or CCID_INT_QUIET_MS without an error starts the count again.
+ */
+#define CCID_INT_MAX_ERRORS	8	/* in a row, then give up: poll */
+#define CCID_INT_QUIET_MS	10000
+#define CCID_INT_BACKOFF_MS	10	/* first delay, doubled each time */
+#define CCID_INT_BACKOFF_MAX_MS	2000
+
+enum ccid_int_action {
+	CCID_INT_PROCESS,	/* status 0: handle the message, resubmit */
+	CCID_INT_STOP,		/* killed, unlinked, poisoned, unplugged */
+	CCID_INT_CLEAR_HALT,	/* stall: clear the halt, then resubmit */
+	CCID_INT_RETRY,		/* transient: resubmit after *delay_ms */
+	CCID_INT_GIVE_UP,	/* too many errors in a row */
+};
+
+struct ccid_int_errors {
+	unsigned int count;	/* errors in a row */
+	u32 last_ms;		/* when the last one happened */
+};
+
+/*
+ * Classify URB status (or usb_submit_urb() result) @status seen at
+ * @now_ms (a wrapping millisecond clock); for CLEAR_HALT and RETRY,
+ * *@delay_ms is the back-off before the resubmission.
+ */
+enum ccid_int_action ccid_int_classify(struct ccid_int_errors *e, int status,
+				       u32 now_ms, unsigned int *delay_ms);
+
 #endif /* _CCID_TPDU_H */

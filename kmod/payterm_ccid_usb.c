@@ -17,6 +17,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/usb.h>
+#include <linux/workqueue.h>
 #include <asm/unaligned.h>
 #include "ccid_tpdu.h"
 #include "payterm_core.h"
@@ -44,6 +45,7 @@
 
 /* bStatus */
 #define CCID_ICC_MASK			0x03
+#define CCID_ICC_ACTIVE			0x00
 #define CCID_ICC_ABSENT			0x02
 #define CCID_CMD_MASK			0xc0
 #define CCID_CMD_FAILED			0x40
@@ -77,6 +79,43 @@ static unsigned int min_timeout_ms = 2000;
 module_param(min_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(min_timeout_ms,
 		 "Lower bound of a card command timeout in ms (default 2000)");
+
+static unsigned int poll_ms = 1000;
+module_param(poll_ms, uint, 0644);
+MODULE_PARM_DESC(poll_ms,
+		 "Slot status polling period in ms for readers without a working interrupt endpoint, 0: no polling (default 1000)");
+
+static int test_int_status;
+module_param(test_int_status, int, 0600);
+MODULE_PARM_DESC(test_int_status,
+		 "Tests only: interrupt endpoint completions / resubmissions fail with this status (e.g. -32)");
+
+static uint test_int_count = 1;
+module_param(test_int_count, uint, 0600);
+MODULE_PARM_DESC(test_int_count,
+		 "Tests only: how many times test_int_status applies (default 1)");
+
+static DEFINE_SPINLOCK(ccid_test_lock);
+
+/* Fault injection for tests: the status to fail with, or 0. */
+static int ccid_test_fault(void)
+{
+	unsigned long flags;
+	int status;
+
+	if (likely(!READ_ONCE(test_int_status)))
+		return 0;
+	spin_lock_irqsave(&ccid_test_lock, flags);
+	status = test_int_status;
+	if (test_int_count > 1) {
+		test_int_count--;
+	} else {
+		test_int_status = 0;
+		test_int_count = 1;
+	}
+	spin_unlock_irqrestore(&ccid_test_lock, flags);
+	return status;
+}
 
 static char *picc_ids[16];
 static int n_picc_ids;
@@ -135,6 +174,12 @@ struct ccid_dev {
 	u8 *out_buf, *in_buf, *int_buf;
 	size_t msg_max, in_size, int_size;
 	bool out_done, in_done;
+	/* interrupt endpoint recovery and slot status polling */
+	struct ccid_int_errors int_err;	/* under lock */
+	bool int_halted;		/* clear the halt before resubmitting */
+	bool polling;			/* slot status comes from poll_work */
+	struct delayed_work int_work;
+	struct delayed_work poll_work;
 	int out_status, in_status;
 	unsigned int in_actual;
 	u8 seq;
@@ -180,9 +225,11 @@ static void ccid_card_change(struct ccid_dev *cd, unsigned int i,
 			     bool present, bool changed)
 {
 	struct ccid_slot *s = &cd->slot[i];
+	unsigned long flags;
 	bool was;
 
-	spin_lock(&cd->lock);
+	/* from the interrupt URB's completion and from process context */
+	spin_lock_irqsave(&cd->lock, flags);
 	was = s->present;
 	if (was && (!present || changed)) {
 		bool picc = s->picc || s->card_picc;
@@ -201,40 +248,76 @@ static void ccid_card_change(struct ccid_dev *cd, unsigned int i,
 					      PAYTERM_EV_CARD_INSERTED,
 				    s->picc);
 	}
-	spin_unlock(&cd->lock);
+	spin_unlock_irqrestore(&cd->lock, flags);
 	if (was != present || changed)
 		wake_up(&cd->wait);
+}
+
+/* Queue interrupt endpoint recovery or polling, unless unplugged. */
+static void ccid_queue(struct ccid_dev *cd, struct delayed_work *work,
+		       unsigned int delay_ms)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&cd->lock, flags);
+	if (!cd->gone)
+		mod_delayed_work(system_wq, work, msecs_to_jiffies(delay_ms));
+	spin_unlock_irqrestore(&cd->lock, flags);
+}
+
+/*
+ * An interrupt endpoint error (URB status or resubmission failure): stop,
+ * retry later from int_work (clearing a halt first), or give up and poll.
+ */
+static void ccid_int_error(struct ccid_dev *cd, int status)
+{
+	enum ccid_int_action act;
+	unsigned int delay;
+	unsigned long flags;
+
+	spin_lock_irqsave(&cd->lock, flags);
+	act = ccid_int_classify(&cd->int_err, status,
+				jiffies_to_msecs(jiffies), &delay);
+	if (act == CCID_INT_CLEAR_HALT)
+		cd->int_halted = true;
+	spin_unlock_irqrestore(&cd->lock, flags);
+
+	switch (act) {
+	case CCID_INT_PROCESS:
+	case CCID_INT_STOP:
+		break;
+	case CCID_INT_CLEAR_HALT:
+	case CCID_INT_RETRY:
+		dev_warn_ratelimited(&cd->intf->dev,
+				     "interrupt endpoint error %d, resubmitting in %u ms\n",
+				     status, delay);
+		ccid_queue(cd, &cd->int_work, delay);
+		break;
+	case CCID_INT_GIVE_UP:
+		dev_warn(&cd->intf->dev,
+			 "interrupt endpoint error %d, too many in a row: polling slot status%s\n",
+			 status, poll_ms ? "" : " (disabled by poll_ms=0)");
+		WRITE_ONCE(cd->polling, true);
+		ccid_queue(cd, &cd->poll_work, 0);
+		break;
+	}
 }
 
 static void ccid_int_complete(struct urb *urb)
 {
 	struct ccid_dev *cd = urb->context;
 	const u8 *b = cd->int_buf;
+	int status = urb->status;
 	unsigned int i;
 	int ret;
 
-	switch (urb->status) {
-	case 0:
-		break;
-	case -ENOENT:
-	case -ECONNRESET:
-	case -ESHUTDOWN:
-	case -EPERM:
-		return;		/* killed, poisoned or gone */
-	case -EPIPE:
-	case -EPROTO:
-	case -EILSEQ:
-	case -ETIME:
-		/* stalled or going away: no busy resubmit loop */
-		dev_warn(&cd->intf->dev,
-			 "interrupt endpoint error %d, no more slot events\n",
-			 urb->status);
+	if (!status)
+		status = ccid_test_fault();
+	if (status) {
+		ccid_int_error(cd, status);
 		return;
-	default:
-		dev_dbg(&cd->intf->dev, "interrupt urb status %d\n",
-			urb->status);
-		goto resubmit;
 	}
+	ccid_int_error(cd, 0);		/* a good one: the count starts again */
 
 	if (urb->actual_length >= 1 && b[0] == RDR_TO_PC_NOTIFY_SLOT_CHANGE) {
 		for (i = 0; i < cd->nslots; i++) {
@@ -252,10 +335,9 @@ static void ccid_int_complete(struct urb *urb)
 				     "hardware error on slot %u: 0x%02x\n",
 				     b[1], b[3]);
 	}
-resubmit:
 	ret = usb_submit_urb(urb, GFP_ATOMIC);
-	if (ret && ret != -EPERM && ret != -ENODEV)
-		dev_err(&cd->intf->dev, "interrupt urb resubmit: %d\n", ret);
+	if (ret)
+		ccid_int_error(cd, ret);
 }
 
 /* ------------------------------------------------------------------ */
@@ -490,6 +572,10 @@ static int ccid_command(struct ccid_dev *cd, u8 slot, u8 type,
 	}
 	if (ret)
 		return ret;
+	/* the reader says the slot is empty: a removal we missed? */
+	if ((cd->in_buf[7] & CCID_ICC_MASK) == CCID_ICC_ABSENT &&
+	    READ_ONCE(cd->slot[slot].present))
+		ccid_card_change(cd, slot, false, false);
 	if ((cd->in_buf[7] & CCID_CMD_MASK) == CCID_CMD_FAILED)
 		return ccid_status_error(cd, cd->in_buf);
 	/* a card command answered for a card that is gone (QEMU flushes) */
@@ -533,6 +619,104 @@ static int ccid_xfer(void *ctx, struct ccid_xfer *x)
 	x->rx_len = len;
 	x->chain = cd->in_buf[9];
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Slot status: at probe, after interrupt endpoint trouble, polling */
+
+/* bmICCStatus of @slot (CCID_ICC_*) into *@icc; caller holds io_mutex. */
+static int ccid_slot_status_locked(struct ccid_dev *cd, u8 slot, u8 *icc)
+{
+	static const struct ccid_watch none;
+	int ret;
+
+	lockdep_assert_held(&cd->io_mutex);
+	ret = ccid_command(cd, slot, PC_TO_RDR_GET_SLOT_STATUS, NULL, NULL, 0,
+			   min_timeout_ms, &none);
+	if (!ret || ret == -ENOMEDIUM) {
+		*icc = cd->in_buf[7] & CCID_ICC_MASK;
+		ret = 0;
+	}
+	return ret;
+}
+
+/*
+ * Ask the reader what is in @slot and report what changed since we last
+ * knew (slot change notifications may have been lost).  A card we powered
+ * that the reader now calls inactive was removed and put back (or reset).
+ * Caller holds io_mutex.
+ */
+static int ccid_resync_slot_locked(struct ccid_dev *cd, u8 slot)
+{
+	struct ccid_slot *s = &cd->slot[slot];
+	u8 icc;
+	int ret;
+
+	ret = ccid_slot_status_locked(cd, slot, &icc);
+	if (ret)
+		return ret;
+	ccid_card_change(cd, slot, icc != CCID_ICC_ABSENT,
+			 icc != CCID_ICC_ABSENT && icc != CCID_ICC_ACTIVE &&
+			 s->powered && READ_ONCE(s->present));
+	if (icc != CCID_ICC_ACTIVE)
+		s->powered = false;
+	return 0;
+}
+
+static void ccid_resync(struct ccid_dev *cd)
+{
+	unsigned int i;
+
+	for (i = 0; i < cd->nslots && !READ_ONCE(cd->gone); i++) {
+		mutex_lock(&cd->io_mutex);
+		ccid_resync_slot_locked(cd, i);
+		mutex_unlock(&cd->io_mutex);
+	}
+}
+
+/* Interrupt endpoint recovery: clear a halt, resubmit, catch up. */
+static void ccid_int_work(struct work_struct *work)
+{
+	struct ccid_dev *cd = container_of(to_delayed_work(work),
+					   struct ccid_dev, int_work);
+	unsigned long flags;
+	bool halted;
+	int ret;
+
+	if (READ_ONCE(cd->gone))
+		return;
+	spin_lock_irqsave(&cd->lock, flags);
+	halted = cd->int_halted;
+	cd->int_halted = false;
+	spin_unlock_irqrestore(&cd->lock, flags);
+	if (halted) {
+		ret = usb_clear_halt(cd->udev, cd->int_pipe);
+		if (ret)
+			dev_dbg(&cd->intf->dev,
+				"interrupt endpoint clear halt: %d\n", ret);
+	}
+	ret = ccid_test_fault();
+	if (!ret)
+		ret = usb_submit_urb(cd->int_urb, GFP_KERNEL);
+	if (ret) {
+		ccid_int_error(cd, ret);
+		return;
+	}
+	dev_dbg(&cd->intf->dev, "interrupt endpoint resubmitted\n");
+	ccid_resync(cd);
+}
+
+/* Without a working interrupt endpoint: GetSlotStatus every poll_ms. */
+static void ccid_poll_work(struct work_struct *work)
+{
+	struct ccid_dev *cd = container_of(to_delayed_work(work),
+					   struct ccid_dev, poll_work);
+	unsigned int period = READ_ONCE(poll_ms);
+
+	if (READ_ONCE(cd->gone) || !period)
+		return;
+	ccid_resync(cd);
+	ccid_queue(cd, &cd->poll_work, max(period, 100u));
 }
 
 /* ------------------------------------------------------------------ */
@@ -609,7 +793,14 @@ static int ccid_power_on(struct payterm_reader *reader, u8 slot, u8 *atr,
 
 	mutex_lock(&cd->io_mutex);
 	if (!READ_ONCE(s->present)) {
-		ret = -ENOMEDIUM;
+		/*
+		 * Ask the reader in case an insertion went unnoticed: if so,
+		 * it is reported now, and the core fails this call with
+		 * -ENOMEDIUM since the slot changed; the next one works.
+		 */
+		ret = ccid_resync_slot_locked(cd, slot);
+		if (!ret || ret == -ETIMEDOUT || ret == -EIO)
+			ret = -ENOMEDIUM;
 		goto out;
 	}
 	s->powered = false;
@@ -679,6 +870,15 @@ static int ccid_power_off(struct payterm_reader *reader, u8 slot)
 	return ret == -ENODEV ? ret : 0;
 }
 
+/* Leave no APDU (PIN blocks, card data) in our buffers after an exchange. */
+static void ccid_wipe(struct ccid_dev *cd, struct ccid_slot *s)
+{
+	memzero_explicit(cd->out_buf, cd->msg_max);
+	memzero_explicit(cd->in_buf, cd->in_size);
+	memzero_explicit(s->proto->tx, sizeof(s->proto->tx));
+	memzero_explicit(s->proto->rx, sizeof(s->proto->rx));
+}
+
 static int ccid_transmit(struct payterm_reader *reader, u8 slot,
 			 const u8 *capdu, size_t capdu_len, u8 *rapdu,
 			 size_t rapdu_size, size_t *rapdu_len)
@@ -712,6 +912,7 @@ static int ccid_transmit(struct payterm_reader *reader, u8 slot,
 	}
 	if (ret == -ENOMEDIUM || ret == -ENODEV)
 		s->powered = false;
+	ccid_wipe(cd, s);
 	mutex_unlock(&cd->io_mutex);
 	return ret;
 }
@@ -814,22 +1015,6 @@ static int ccid_parse_desc(struct ccid_dev *cd)
 	return 0;
 }
 
-static int ccid_get_slot_status(struct ccid_dev *cd, u8 slot, bool *present)
-{
-	static const struct ccid_watch none;
-	int ret;
-
-	mutex_lock(&cd->io_mutex);
-	ret = ccid_command(cd, slot, PC_TO_RDR_GET_SLOT_STATUS, NULL, NULL, 0,
-			   min_timeout_ms, &none);
-	if (!ret || ret == -ENOMEDIUM) {
-		*present = (cd->in_buf[7] & CCID_ICC_MASK) != CCID_ICC_ABSENT;
-		ret = 0;
-	}
-	mutex_unlock(&cd->io_mutex);
-	return ret;
-}
-
 static void ccid_free(struct ccid_dev *cd)
 {
 	unsigned int i;
@@ -837,7 +1022,7 @@ static void ccid_free(struct ccid_dev *cd)
 	usb_free_urb(cd->out_urb);
 	usb_free_urb(cd->in_urb);
 	usb_free_urb(cd->int_urb);
-	kfree(cd->out_buf);
+	kfree_sensitive(cd->out_buf);	/* command APDUs: VERIFY has the PIN */
 	kfree_sensitive(cd->in_buf);
 	kfree(cd->int_buf);
 	for (i = 0; i < PAYTERM_MAX_SLOTS; i++)
@@ -855,6 +1040,7 @@ static int ccid_probe(struct usb_interface *intf,
 	struct ccid_dev *cd;
 	unsigned int i, maxp;
 	bool any_icc = false, any_picc = false;
+	u8 icc[PAYTERM_MAX_SLOTS];
 	u8 picc_mask;
 	int ret;
 
@@ -876,6 +1062,8 @@ static int ccid_probe(struct usb_interface *intf,
 	mutex_init(&cd->io_mutex);
 	spin_lock_init(&cd->lock);
 	init_waitqueue_head(&cd->wait);
+	INIT_DELAYED_WORK(&cd->int_work, ccid_int_work);
+	INIT_DELAYED_WORK(&cd->poll_work, ccid_poll_work);
 
 	ret = ccid_parse_desc(cd);
 	if (ret)
@@ -922,16 +1110,15 @@ static int ccid_probe(struct usb_interface *intf,
 			any_icc = true;
 	}
 
-	/* what is in the slots now (no events for it) */
+	/* what is in the slots now: reported once the reader exists */
 	for (i = 0; i < cd->nslots; i++) {
-		bool present = false;
-
-		ret = ccid_get_slot_status(cd, i, &present);
+		mutex_lock(&cd->io_mutex);
+		ret = ccid_slot_status_locked(cd, i, &icc[i]);
+		mutex_unlock(&cd->io_mutex);
 		if (ret) {
 			dev_err(&intf->dev, "GetSlotStatus(%u): %d\n", i, ret);
 			goto err_free;
 		}
-		cd->slot[i].present = present;
 	}
 
 	if (udev->product)
@@ -966,7 +1153,18 @@ static int ccid_probe(struct usb_interface *intf,
 			payterm_unregister_reader(reader);
 			goto err_free;
 		}
+	} else {
+		WRITE_ONCE(cd->polling, true);
+		ccid_queue(cd, &cd->poll_work, poll_ms);
 	}
+	/*
+	 * Cards already there: CARD_INSERTED (TAPPED on a contactless slot)
+	 * for the files open by now.  A NotifySlotChange that came first
+	 * made this a no-op.
+	 */
+	for (i = 0; i < cd->nslots; i++)
+		if (icc[i] != CCID_ICC_ABSENT)
+			ccid_card_change(cd, i, true, false);
 	dev_info(&intf->dev,
 		 "payterm%d: %s, %u slot(s), %s level, T=%s%s, max message %zu%s\n",
 		 payterm_reader_minor(reader), cd->name, cd->nslots,
@@ -998,6 +1196,9 @@ static void ccid_disconnect(struct usb_interface *intf)
 	usb_poison_urb(cd->int_urb);
 	usb_poison_urb(cd->in_urb);
 	usb_poison_urb(cd->out_urb);
+	/* gone is set: neither completions nor the works queue them again */
+	cancel_delayed_work_sync(&cd->int_work);
+	cancel_delayed_work_sync(&cd->poll_work);
 	payterm_unregister_reader(cd->reader);
 	ccid_free(cd);
 }

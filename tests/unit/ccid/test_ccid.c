@@ -662,6 +662,94 @@ START_TEST(apdu_level_short)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* interrupt endpoint error policy */
+
+START_TEST(int_stop_statuses)
+{
+	static const int stop[] = { -ENOENT, -ECONNRESET, -ESHUTDOWN, -ENODEV,
+				    -EPERM };
+	struct ccid_int_errors e = { 0 };
+	unsigned int i, delay = 99;
+
+	for (i = 0; i < sizeof(stop) / sizeof(stop[0]); i++) {
+		ck_assert_int_eq(ccid_int_classify(&e, stop[i], 0, &delay),
+				 CCID_INT_STOP);
+		ck_assert_uint_eq(delay, 0);
+		ck_assert_uint_eq(e.count, 0);	/* not an error to count */
+	}
+	ck_assert_int_eq(ccid_int_classify(&e, 0, 0, &delay),
+			 CCID_INT_PROCESS);
+}
+END_TEST
+
+START_TEST(int_stall_and_transient)
+{
+	static const int transient[] = { -EPROTO, -EILSEQ, -ETIME, -EOVERFLOW,
+					 -EREMOTEIO, -ENOMEM };
+	struct ccid_int_errors e = { 0 };
+	unsigned int i, delay;
+
+	ck_assert_int_eq(ccid_int_classify(&e, -EPIPE, 1000, &delay),
+			 CCID_INT_CLEAR_HALT);
+	ck_assert_uint_eq(delay, CCID_INT_BACKOFF_MS);
+	ck_assert_int_eq(ccid_int_classify(&e, 0, 1001, &delay),
+			 CCID_INT_PROCESS);
+	for (i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
+		ck_assert_int_eq(ccid_int_classify(&e, transient[i], 2000,
+						   &delay), CCID_INT_RETRY);
+		ck_assert_uint_eq(delay, CCID_INT_BACKOFF_MS);
+		ck_assert_int_eq(ccid_int_classify(&e, 0, 2000, &delay),
+				 CCID_INT_PROCESS);
+	}
+}
+END_TEST
+
+START_TEST(int_backoff_then_give_up)
+{
+	struct ccid_int_errors e = { 0 };
+	unsigned int i, delay, want = CCID_INT_BACKOFF_MS;
+	u32 t = 0xfffffff0u;	/* the clock wraps on the way */
+
+	for (i = 1; i <= CCID_INT_MAX_ERRORS; i++, t += want) {
+		ck_assert_int_eq(ccid_int_classify(&e, i & 1 ? -EPROTO : -EPIPE,
+						   t, &delay),
+				 i & 1 ? CCID_INT_RETRY : CCID_INT_CLEAR_HALT);
+		ck_assert_uint_eq(delay, want);
+		ck_assert_uint_le(delay, CCID_INT_BACKOFF_MAX_MS);
+		want = want * 2 > CCID_INT_BACKOFF_MAX_MS ?
+		       CCID_INT_BACKOFF_MAX_MS : want * 2;
+	}
+	ck_assert_int_eq(ccid_int_classify(&e, -EPROTO, t, &delay),
+			 CCID_INT_GIVE_UP);
+	/* still gone: stop statuses stay stops */
+	ck_assert_int_eq(ccid_int_classify(&e, -ESHUTDOWN, t, &delay),
+			 CCID_INT_STOP);
+}
+END_TEST
+
+START_TEST(int_quiet_period_resets)
+{
+	struct ccid_int_errors e = { 0 };
+	unsigned int i, delay;
+	u32 t = 5;
+
+	/* one error short of giving up, spread over hours: never gives up */
+	for (i = 0; i < 3 * CCID_INT_MAX_ERRORS; i++) {
+		ck_assert_int_eq(ccid_int_classify(&e, -EILSEQ, t, &delay),
+				 CCID_INT_RETRY);
+		ck_assert_uint_eq(delay, CCID_INT_BACKOFF_MS);
+		t += CCID_INT_QUIET_MS + 1;
+	}
+	/* in a burst it does (the first one starts a new count) */
+	for (i = 0; i < CCID_INT_MAX_ERRORS; i++)
+		ck_assert_int_eq(ccid_int_classify(&e, -EILSEQ, t, &delay),
+				 CCID_INT_RETRY);
+	ck_assert_int_eq(ccid_int_classify(&e, -EILSEQ, t, &delay),
+			 CCID_INT_GIVE_UP);
+}
+END_TEST
+
 static Suite *ccid_suite(void)
 {
 	Suite *s = suite_create("ccid");
@@ -699,6 +787,12 @@ static Suite *ccid_suite(void)
 	tc = tcase_create("apdu-level");
 	tcase_add_test(tc, apdu_level_chaining);
 	tcase_add_test(tc, apdu_level_short);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("interrupt-endpoint");
+	tcase_add_test(tc, int_stop_statuses);
+	tcase_add_test(tc, int_stall_and_transient);
+	tcase_add_test(tc, int_backoff_then_give_up);
+	tcase_add_test(tc, int_quiet_period_resets);
 	suite_add_tcase(s, tc);
 	return s;
 }

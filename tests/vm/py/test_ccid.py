@@ -7,6 +7,7 @@ import errno
 import os
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -312,10 +313,142 @@ def test_removal_mid_exchange():
     r.close()
 
 
-def reload_ccid(*params):
+def reload_ccid(*params, between=None):
     subprocess.run(['rmmod', 'payterm_ccid'], check=True)
+    if between:
+        between()
     subprocess.run(['insmod', KO, 'min_timeout_ms=1500'] + list(params),
                    check=True)
+
+
+PARAMS = '/sys/module/payterm_ccid/parameters/'
+
+
+def set_param(name, value):
+    with open(PARAMS + name, 'w') as f:
+        f.write(str(value))
+
+
+def get_param(name):
+    with open(PARAMS + name) as f:
+        return f.read().strip()
+
+
+def kernel_log():
+    return subprocess.run(['dmesg'], capture_output=True, text=True).stdout
+
+
+@T.case
+def test_card_present_at_probe():
+    """The card is in the reader before the driver binds: the probe
+    reports CARD_INSERTED to the files open by then.  An opener racing
+    the probe gets it first if it was in time; a later one misses it
+    (sequence numbers start after it) and powers the card on at once."""
+    while OPEN:
+        OPEN.pop().close()
+    path = find_ccid()
+    caught, stop = [], threading.Event()
+
+    def opener():              # open the new node as soon as it exists
+        while not stop.is_set():
+            try:
+                caught.append(Reader(path, nonblock=True))
+                return
+            except OSError:
+                pass
+
+    th = threading.Thread(target=opener, daemon=True)
+
+    def start():
+        assert wait_until(lambda: not os.path.exists(path), 5)
+        th.start()
+    try:
+        reload_ccid(between=start)
+        assert find_ccid() == path
+        th.join(5)
+    finally:
+        stop.set()
+    assert caught, 'the racing opener never opened ' + path
+    early = caught[0]
+    evs = [e for e in early.read_events(timeout=0.5)
+           if e.name.startswith('CARD_')]
+    if evs:
+        assert evs[0].name == 'CARD_INSERTED' and evs[0].seq == 0, evs
+        assert evs[0].slot == 0 and evs[0].flags == 0, evs
+        assert len(evs) == 1, evs
+    print('# racing opener %s the insertion event'
+          % ('got' if evs else 'was too late for'))
+    early.close()
+    # a later opener: event 0 was the insertion, the claim is event 1
+    r = Reader(path)
+    OPEN.append(r)
+    r.claim()
+    evs = r.read_events(timeout=0.5)
+    assert evs and evs[0].name == 'CLAIMED' and evs[0].seq == 1, \
+        [(e.name, e.seq) for e in evs]
+    atr = r.power_on()
+    assert atr == bytes.fromhex(CARDS[CARD]['atr']), atr.hex()
+    assert sw(r.transmit(select(emv_card.PPSE))) == '9000'
+    r.close()
+    OPEN.remove(r)
+
+
+@T.case
+def test_interrupt_endpoint_errors_recovered():
+    """A stall (-EPIPE: halt cleared) or a transaction error (-EPROTO:
+    resubmitted after a back-off) on the interrupt endpoint loses that
+    notification, not the ones after it: the driver resubmits and asks
+    GetSlotStatus what it missed."""
+    r, _ = claimed_powered()
+    for status in (-errno.EPIPE, -errno.EPROTO):
+        r.drain()
+        set_param('test_int_status', status)    # the next completion fails
+        hook(r, 'remove 200; insert 1500')
+        evs = card_events(r, 2)
+        assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_INSERTED'], \
+            (status, evs)
+        assert get_param('test_int_status') == '0'
+        r.power_on()
+        assert sw(r.transmit(select(emv_card.PPSE))) == '9000'
+    log = kernel_log()
+    for status in (-errno.EPIPE, -errno.EPROTO):
+        assert 'interrupt endpoint error %d, resubmitting' % status in log
+    r.close()
+
+
+@T.case
+def test_interrupt_endpoint_given_up_polling():
+    """Errors in a row (the first completion, then every resubmission):
+    the driver gives up on the endpoint after 8 back-offs and polls
+    GetSlotStatus every poll_ms; events go on."""
+    r, _ = claimed_powered()
+    r.drain()
+    set_param('test_int_count', 9)
+    set_param('test_int_status', -errno.EPROTO)
+    hook(r, 'remove 200; insert 6000')
+    evs = card_events(r, 1, timeout=6)      # ~2.6 s of back-off, then a poll
+    assert [e.name for e in evs] == ['CARD_REMOVED'], evs
+    assert 'too many in a row: polling slot status' in kernel_log()
+    assert get_param('test_int_status') == '0'
+    evs = card_events(r, 1, timeout=9)
+    assert [e.name for e in evs] == ['CARD_INSERTED'], evs
+    r.power_on()
+    assert sw(r.transmit(select(emv_card.PPSE))) == '9000'
+    hook(r, 'remove 100; insert 2600')
+    evs = card_events(r, 2, timeout=8)
+    assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_INSERTED'], evs
+    r.power_on()
+    r.close()
+    reload_ccid()               # unbind while polling; a fresh endpoint
+    # The slot changes made while nobody listened are still pending in
+    # QEMU's reader: its first NotifySlotChange says "changed" (removal and
+    # insertion, or just the insertion if it beats the probe's report).
+    # Let it pass so that the next case starts quiet.
+    r = Reader(find_ccid())
+    evs = card_events(r, 2, timeout=5)
+    assert [e.name for e in evs] in (['CARD_REMOVED', 'CARD_INSERTED'],
+                                     ['CARD_INSERTED'], []), evs
+    r.close()
 
 
 @T.case
