@@ -87,6 +87,7 @@ int bank_cfg_load(struct bank_cfg *c, const char *path, const char **err)
 	c->cvm_limit = 5000;
 	c->max_pin_tries = 3;
 	c->slow_amount = -1;
+	c->bad_resp_mac_amount = -1;
 	snprintf(c->dectab, sizeof(c->dectab), "0123456789012345");
 	root = json_load_file(path, 0, &je);
 	if (!root) {
@@ -955,8 +956,14 @@ enum bank_action bank_handle(struct bank *b, const uint8_t *reqbuf,
 			if (!iso8583_mac_data(&q->r, iso8583_resp_mac_fields,
 					      iso8583_resp_mac_nfields, md,
 					      sizeof(md), &ml) &&
-			    !bank_mac(&k, 1, md, ml, mac))
+			    !bank_mac(&k, 1, md, ml, mac)) {
+				/* test knob: a response MAC the terminal
+				 * must refuse (one bit flipped) */
+				if (b->cfg.bad_resp_mac_amount >= 0 &&
+				    (long long)q->amount == b->cfg.bad_resp_mac_amount)
+					mac[7] ^= 1;
 				iso8583_set(&q->r, 64, mac, 8);
+			}
 		}
 		if (b->cfg.slow_amount >= 0 &&
 		    (long long)q->amount == b->cfg.slow_amount)

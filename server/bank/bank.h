@@ -33,6 +33,7 @@ struct bank_cfg {
 	long long slow_amount;		/* -1: none */
 	int drop_amount_set;
 	long long drop_amount;		/* never answer 0200s of this amount */
+	long long bad_resp_mac_amount;	/* -1: none; else a wrong 0210 MAC */
 };
 
 /* Load the JSON config; errors go to *err (static text). */

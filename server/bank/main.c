@@ -91,6 +91,8 @@ static void usage(FILE *f)
 		"  --down               start in issuer-down mode (0200 -> 91); SIGUSR1 toggles\n"
 		"  --slow-amount A --slow-ms MS   answer 0200s of amount A after MS ms\n"
 		"  --drop-amount A      never answer 0200s of amount A (timeout tests)\n"
+		"  --bad-resp-mac-amount A  answer 0200s of amount A with a wrong\n"
+		"                       response MAC (terminal tests)\n"
 		"  --max-conns N        concurrent connections (default 256)\n");
 }
 
@@ -107,6 +109,7 @@ int main(int argc, char **argv)
 		{ "slow-amount", required_argument, NULL, 's' },
 		{ "slow-ms", required_argument, NULL, 'S' },
 		{ "drop-amount", required_argument, NULL, 'X' },
+		{ "bad-resp-mac-amount", required_argument, NULL, 'B' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -114,7 +117,7 @@ int main(int argc, char **argv)
 	const char *config = NULL, *db = NULL, *init = NULL, *listen_addr = NULL;
 	const char *port_file = NULL, *err = "";
 	int port = -1, down = 0, opt, lfd, one = 1, slow_ms = 0;
-	long long slow_amount = -1, drop_amount = -1;
+	long long slow_amount = -1, drop_amount = -1, bad_mac_amount = -1;
 	struct bank_cfg cfg;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sa);
@@ -132,6 +135,7 @@ int main(int argc, char **argv)
 		case 's': slow_amount = atoll(optarg); break;
 		case 'S': slow_ms = atoi(optarg); break;
 		case 'X': drop_amount = atoll(optarg); break;
+		case 'B': bad_mac_amount = atoll(optarg); break;
 		case 'm': max_conns = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -157,6 +161,7 @@ int main(int argc, char **argv)
 	cfg.slow_ms = slow_ms;
 	cfg.drop_amount_set = drop_amount >= 0;
 	cfg.drop_amount = drop_amount;
+	cfg.bad_resp_mac_amount = bad_mac_amount;
 	if (bank_open(&bank, &cfg, &err)) {
 		bank_log("error", "database", "\"error\":\"%s\"", err);
 		bank_cfg_wipe(&cfg);
