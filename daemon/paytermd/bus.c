@@ -110,6 +110,8 @@ static int txn_prop(sd_bus *bus, const char *path, const char *iface,
 		return sd_bus_message_append(reply, "s", t->req.merchant_name);
 	if (!strcmp(prop, "OrderId"))
 		return sd_bus_message_append(reply, "s", t->req.order_id);
+	if (!strcmp(prop, "Description"))
+		return sd_bus_message_append(reply, "s", t->req.description);
 	if (!strcmp(prop, "RequestId"))
 		return sd_bus_message_append(reply, "s", t->req.id);
 	if (!strcmp(prop, "EntryMode"))
@@ -170,6 +172,7 @@ static const sd_bus_vtable txn_vtable[] = {
 	SD_BUS_PROPERTY("Currency", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("MerchantName", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("OrderId", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Description", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("RequestId", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("EntryMode", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("MaskedPan", "s", txn_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -277,6 +280,9 @@ static int hook_submit(struct pd_txn *t, const struct pd_sealed *s)
 			strerror(-r));
 		return r;
 	}
+	/* used: no longer payable from this terminal */
+	if (pd_pending_remove(&o->d->pending, t->req.id))
+		pd_bus_pending_changed(o->d);
 	return pd_submit_start(o, s);
 }
 
@@ -532,6 +538,19 @@ static int method_start(sd_bus_message *m, void *user, sd_bus_error *err)
 		free(p);
 		return r;
 	}
+	if (!strchr(jws, '.')) {
+		/* not a JWS: the id of a request from the pull queue, whose
+		 * JWS is verified again below (it may have expired since) */
+		const struct pd_pending *pp = pd_pending_find(&d->pending, jws);
+
+		if (!pp) {
+			snprintf(why, sizeof(why), "no pending request %.80s", jws);
+			r = sd_bus_error_setf(err, ERR_PREFIX "UnknownRequest",
+					      "No pending payment request '%.80s'", jws);
+			goto refuse;
+		}
+		jws = pp->req.jws;
+	}
 	switch (pd_request_verify(d->request_key, jws, d->cfg.terminal_id,
 				  time(NULL), &p->req, why, sizeof(why))) {
 	case PD_REQ_OK:
@@ -598,6 +617,18 @@ static int terminal_prop(sd_bus *bus, const char *path, const char *iface,
 			r = sd_bus_message_append(reply, "o", rd->path);
 		return r < 0 ? r : sd_bus_message_close_container(reply);
 	}
+	if (!strcmp(prop, "PendingRequests")) {
+		r = sd_bus_message_open_container(reply, 'a', "(ssstssx)");
+		for (size_t i = 0; r >= 0 && i < d->pending.n; i++) {
+			const struct pd_request *q = &d->pending.v[i]->req;
+
+			r = sd_bus_message_append(reply, "(ssstssx)", q->id,
+					q->merchant_name, q->order_id, q->amount,
+					q->currency_alpha, q->description,
+					q->expires);
+		}
+		return r < 0 ? r : sd_bus_message_close_container(reply);
+	}
 	if (!strcmp(prop, "EntryModes")) {
 		r = sd_bus_message_open_container(reply, 'a', "s");
 		if (r >= 0 && (d->cfg.entry_modes & PD_ENTRY_SWIPE))
@@ -620,6 +651,13 @@ static const sd_bus_vtable terminal_vtable[] = {
 	SD_BUS_PROPERTY("State", "s", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("ActiveTransaction", "o", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Readers", "ao", terminal_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PendingRequests", "a(ssstssx)", terminal_prop, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_SIGNAL_WITH_NAMES("RequestReceived", "ssstssx",
+				 SD_BUS_PARAM(request_id) SD_BUS_PARAM(merchant_id)
+				 SD_BUS_PARAM(order_id) SD_BUS_PARAM(amount)
+				 SD_BUS_PARAM(currency) SD_BUS_PARAM(description)
+				 SD_BUS_PARAM(expires_at), 0),
 	SD_BUS_METHOD_WITH_NAMES("StartPayment", "sa{sv}",
 				 SD_BUS_PARAM(request) SD_BUS_PARAM(options),
 				 "o", SD_BUS_PARAM(transaction),
@@ -658,6 +696,42 @@ static int check_polkit_present(struct pd_daemon *d)
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&e);
 	return has;
+}
+
+/* ---------------- pull queue ---------------- */
+
+void pd_bus_request_received(struct pd_daemon *d, const struct pd_pending *p)
+{
+	const struct pd_request *q = &p->req;
+
+	if (d->bus)
+		sd_bus_emit_signal(d->bus, PD_TERMINAL_PATH, "org.payterm.Terminal1",
+				   "RequestReceived", "ssstssx", q->id,
+				   q->merchant_name, q->order_id, q->amount,
+				   q->currency_alpha, q->description, q->expires);
+}
+
+static int on_pending_expiry(sd_event_source *s, uint64_t usec, void *user)
+{
+	pd_bus_pending_changed(user);
+	return 0;
+}
+
+void pd_bus_pending_changed(struct pd_daemon *d)
+{
+	int64_t next;
+
+	pd_pending_prune(&d->pending, time(NULL), d->used);
+	if (d->bus && !d->stopping)
+		sd_bus_emit_properties_changed(d->bus, PD_TERMINAL_PATH,
+					       "org.payterm.Terminal1",
+					       "PendingRequests", NULL);
+	d->pending_timer = sd_event_source_disable_unref(d->pending_timer);
+	next = pd_pending_next_expiry(&d->pending);
+	if (next && d->event)
+		sd_event_add_time(d->event, &d->pending_timer, CLOCK_REALTIME,
+				  (uint64_t)next * 1000000ULL, 1000000ULL,
+				  on_pending_expiry, d);
 }
 
 int pd_bus_setup(struct pd_daemon *d)

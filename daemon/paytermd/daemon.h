@@ -3,11 +3,13 @@
 #ifndef PD_DAEMON_H
 #define PD_DAEMON_H
 
+#include <curl/curl.h>
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "pending.h"
 #include "request.h"
 #include "txn.h"
 
@@ -54,6 +56,9 @@ struct pd_daemon {
 	struct pd_txnobj *txns;
 	struct pd_txnobj *active;
 	struct pd_http *http;
+	struct pd_pull *pull;		/* NULL when [server] pull is off */
+	struct pd_pending_list pending;	/* requests from the pull queue */
+	sd_event_source *pending_timer;	/* next expiry of a pending request */
 	void *udev, *monitor;		/* struct udev *, struct udev_monitor * */
 	sd_event_source *monitor_src;
 	bool polkit;			/* polkit is on the bus */
@@ -65,6 +70,10 @@ int pd_bus_setup(struct pd_daemon *d);
 void pd_bus_reader_added(struct pd_daemon *d, struct pd_reader *r);
 void pd_bus_reader_removed(struct pd_daemon *d, struct pd_reader *r);
 void pd_bus_free_txns(struct pd_daemon *d);
+
+void pd_bus_request_received(struct pd_daemon *d, const struct pd_pending *p);
+/* The pending list changed (or may have: expiry, use); re-arms its timer. */
+void pd_bus_pending_changed(struct pd_daemon *d);
 
 /* readers.c */
 int pd_readers_start(struct pd_daemon *d);
@@ -78,5 +87,21 @@ void pd_http_free(struct pd_http *h);
 /* Submit a sealed transaction (txn hooks); result via pd_txn_submit_*. */
 int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *s);
 void pd_submit_detach(struct pd_txnobj *o);
+
+/* An exchange on the shared curl multi handle: CURLOPT_PRIVATE points to
+ * this (first member of the owner); done() when the transfer ends. */
+struct pd_http_user {
+	void (*done)(struct pd_http_user *u, CURLcode cc);
+};
+/* An easy handle with the TLS settings of docs/dbus-api.md "Submission". */
+CURL *pd_http_easy(struct pd_http *h, const char *url_path, long timeout_s,
+		   struct pd_http_user *u, char *errbuf);
+int pd_http_add(struct pd_http *h, CURL *e);
+void pd_http_remove(struct pd_http *h, CURL *e);
+
+/* pull.c: long poll of GET /v1/terminal/requests when [server] pull = yes
+ * and the request key is loaded; idempotent. */
+int pd_pull_start(struct pd_daemon *d);
+void pd_pull_stop(struct pd_daemon *d);
 
 #endif

@@ -114,6 +114,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si,
 	open_keys(d);
 	sd_bus_emit_properties_changed(d->bus, PD_TERMINAL_PATH,
 				       "org.payterm.Terminal1", "State", NULL);
+	pd_pull_start(d);		/* the request key may be there now */
 	sd_notify(0, "READY=1");
 	return 0;
 }
@@ -223,6 +224,11 @@ int main(int argc, char **argv)
 		log_err("cannot own %s: %s (bus policy?)", PD_BUS_NAME, strerror(-r));
 		goto out;
 	}
+	r = pd_pull_start(&d);
+	if (r < 0) {
+		log_err("pull queue: %s", strerror(-r));
+		goto out;
+	}
 	sd_notifyf(0, "READY=1\nSTATUS=%s", d.ks ? "ready" :
 		   "not ready: key store unavailable");
 	log_info("paytermd " PD_VERSION " ready: terminal %s, merchant %s",
@@ -234,6 +240,9 @@ out:
 	d.stopping = true;
 	pd_bus_free_txns(&d);
 	pd_readers_stop(&d);
+	pd_pull_stop(&d);
+	pd_pending_clear(&d.pending);
+	sd_event_source_disable_unref(d.pending_timer);
 	if (d.bus)
 		sd_bus_flush_close_unref(d.bus);
 	pd_http_free(d.http);

@@ -186,6 +186,14 @@ enum pd_req_err pd_request_verify(EVP_PKEY *key, const char *jws,
 		     sizeof(req->currency_alpha), 3))
 		snprintf(req->currency_alpha, sizeof(req->currency_alpha), "%s",
 			 req->currency);
+	/* optional; anything but printable ASCII up to 200 is not shown */
+	if (copy_str(pl, "description", req->description,
+		     sizeof(req->description), 0) ||
+	    strlen(req->description) > 200 ||
+	    strspn(req->description, " !\"#$%&'()*+,-./0123456789:;<=>?@"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz"
+		   "{|}~") != strlen(req->description))
+		req->description[0] = '\0';
 	req->amount = (uint64_t)json_integer_value(amt);
 	req->expires = json_integer_value(exp);
 	tid = json_string_value(json_object_get(pl, "terminal_id"));

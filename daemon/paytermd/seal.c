@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "../crypto/payterm_crypto.h"
 #include "seal.h"
@@ -27,6 +28,16 @@ struct pd_seal {
 	uint8_t pinblock[16];
 	size_t pinblock_len;
 	uint8_t plain[PD_F62_MAX];	/* field 62 plaintext, wiped at once */
+};
+
+/* What the answer's MAC is checked with: the key and fields 4, 49, 53. */
+struct pd_respmac {
+	bool aes;
+	uint8_t key[PT_DUKPT_MAX_KEY];	/* MAC verification key */
+	size_t key_len;
+	char amount[13];
+	char currency[4];
+	uint8_t f53[48];
 };
 
 static int crypto_err(int r)
@@ -210,9 +221,100 @@ int pd_mac_data(const struct pd_sealed *p, uint8_t *out, size_t cap)
 	return r ? -ENOSPC : (int)off;
 }
 
+void pd_respmac_free(struct pd_respmac *m)
+{
+	pd_secure_free(m, sizeof(*m));
+}
+
+/* The response MAC verification key of the transaction key, in @m. */
+static int respmac_new(struct pd_seal *s, const struct pd_sealed *o,
+		       struct pd_respmac **out)
+{
+	struct pd_respmac *m = pd_secure_alloc(sizeof(*m));
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	m->aes = s->aes;
+	if (s->aes) {
+		m->key_len = pt_key_type_len(s->wk_type);
+		r = crypto_err(pt_dukpt_aes_working_key(s->txn, s->txn_len,
+				s->ksn, PT_DUKPT_MAC_VER, s->wk_type, m->key));
+	} else {
+		m->key_len = 16;
+		r = crypto_err(pt_dukpt_tdes_working_key(s->txn, PT_DUKPT_MAC_VER,
+							 m->key));
+	}
+	if (r) {
+		pd_respmac_free(m);
+		return r;
+	}
+	memcpy(m->amount, o->amount, sizeof(m->amount));
+	memcpy(m->currency, o->currency, sizeof(m->currency));
+	memcpy(m->f53, o->f53, sizeof(m->f53));
+	*out = m;
+	return 0;
+}
+
+int pd_resp_mac_data(const char *amount, const char *auth, const char *rc,
+		     const char *currency, const uint8_t f53[48], uint8_t *out,
+		     size_t cap)
+{
+	size_t off = 0, al = auth ? strlen(auth) : 0;
+	char a6[7];
+	int r = 0;
+
+	if (strlen(amount) != 12 || strlen(rc) != 2 || strlen(currency) != 3 ||
+	    al > 6)
+		return -EINVAL;
+	r |= put(out, cap, &off, "004", 3);
+	r |= put(out, cap, &off, amount, 12);
+	if (al) {
+		/* anp 6: left-justified, space-filled (the server trims it) */
+		snprintf(a6, sizeof(a6), "%-6s", auth);
+		r |= put(out, cap, &off, "038", 3);
+		r |= put(out, cap, &off, a6, 6);
+	}
+	r |= put(out, cap, &off, "039", 3);
+	r |= put(out, cap, &off, rc, 2);
+	r |= put(out, cap, &off, "049", 3);
+	r |= put(out, cap, &off, currency, 3);
+	r |= put(out, cap, &off, "053", 3);
+	r |= put(out, cap, &off, f53, 48);
+	return r ? -ENOSPC : (int)off;
+}
+
+enum pd_mac_check pd_respmac_verify(const struct pd_respmac *m, const char *rc,
+				    const char *auth, const char *mac_hex)
+{
+	uint8_t want[8], mac[16], data[128];
+	size_t n = 0;
+	int dl, r;
+
+	if (!m)
+		return PD_MAC_NOKEY;
+	if (!mac_hex || !*mac_hex)
+		return PD_MAC_MISSING;
+	if (!rc || strlen(mac_hex) != 16 ||
+	    pt_hex_decode(mac_hex, want, sizeof(want), &n) || n != 8)
+		return PD_MAC_BAD;
+	dl = pd_resp_mac_data(m->amount, auth, rc, m->currency, m->f53, data,
+			      sizeof(data));
+	if (dl < 0)
+		return PD_MAC_BAD;
+	if (m->aes)
+		r = pt_cmac(PT_ALG_AES, m->key, m->key_len, data, (size_t)dl, mac);
+	else
+		r = pt_retail_mac(m->key, m->key_len, PT_PAD_M2, data, (size_t)dl,
+				  mac);
+	r = r == PT_OK && !CRYPTO_memcmp(mac, want, 8) ? PD_MAC_OK : PD_MAC_BAD;
+	pd_wipe(mac, sizeof(mac));
+	return (enum pd_mac_check)r;
+}
+
 int pd_seal_finish(struct pd_seal *s, uint64_t amount, const char *currency,
 		   const char *entry_mode, const uint8_t *f55, size_t f55_len,
-		   struct pd_sealed *o)
+		   struct pd_sealed *o, struct pd_respmac **rm)
 {
 	uint8_t mac[16], data[2048];
 	int n, r;
@@ -252,6 +354,9 @@ int pd_seal_finish(struct pd_seal *s, uint64_t amount, const char *currency,
 					     PT_PAD_M2, data, (size_t)n, mac));
 	if (!r)
 		memcpy(o->mac, mac, 8);
+	/* the response MAC key is derived before the transaction key goes */
+	if (!r && rm)
+		r = respmac_new(s, o, rm);
 	pd_wipe(s->mac_key, sizeof(s->mac_key));
 	pd_wipe(s->txn, sizeof(s->txn));
 	return r;

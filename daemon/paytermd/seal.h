@@ -11,8 +11,15 @@
  *                    the PAN the PIN block needs
  *   pd_seal_pin()    builds and encrypts the PIN block; wipes PIN, PAN
  *                    and the PIN key
- *   pd_seal_finish() computes the request MAC; wipes every key
+ *   pd_seal_finish() computes the request MAC; wipes every key but the
+ *                    response MAC verification key, which it moves into
+ *                    its own locked struct pd_respmac when asked to
  * The output (struct pd_sealed) holds only ciphertext, the KSN and the MAC.
+ *
+ * The response MAC (0210 field 64, docs/protocol.md "MAC (field 64)") is
+ * the bank's MAC over fields 4, 38, 39, 49 and 53 of its answer, under the
+ * DUKPT MAC verification key (PT_DUKPT_MAC_VER / TDES MAC response variant)
+ * of the same KSN: pd_respmac_verify() checks it once, in constant time.
  */
 #ifndef PD_SEAL_H
 #define PD_SEAL_H
@@ -47,6 +54,14 @@ struct pd_sealed {
 };
 
 struct pd_seal;
+struct pd_respmac;
+
+enum pd_mac_check {
+	PD_MAC_OK = 0,
+	PD_MAC_MISSING,		/* the answer carries no response MAC */
+	PD_MAC_BAD,		/* malformed or wrong */
+	PD_MAC_NOKEY,		/* no key (already used or never derived) */
+};
 
 /* Allocates the state in locked memory.  @pin_format -1 = auto. */
 int pd_seal_begin(struct pt_keystore *ks, int pin_format,
@@ -55,15 +70,29 @@ int pd_seal_card(struct pd_seal *s, const struct pd_card *card);
 int pd_seal_pin(struct pd_seal *s, const char *pin);
 /* No PIN (contactless under the CVM limit): wipes the PIN key. */
 void pd_seal_no_pin(struct pd_seal *s);
-/* Fields 4/22/49 and optional 55, then the MAC; fills @out. */
+/* Fields 4/22/49 and optional 55, then the MAC; fills @out.  With @rm,
+ * *@rm gets the response MAC verifier (locked memory; pd_respmac_free). */
 int pd_seal_finish(struct pd_seal *s, uint64_t amount, const char *currency,
 		   const char *entry_mode, const uint8_t *f55, size_t f55_len,
-		   struct pd_sealed *out);
+		   struct pd_sealed *out, struct pd_respmac **rm);
 /* Wipe and free (safe at any stage, NULL ok). */
 void pd_seal_free(struct pd_seal *s);
 
 /* The MAC input of docs/protocol.md "MAC (field 64)"; exposed for tests.
  * Returns bytes written or -ENOSPC. */
 int pd_mac_data(const struct pd_sealed *p, uint8_t *out, size_t cap);
+
+/* The response MAC input: 004 amount, 038 @auth (anp 6, space padded;
+ * left out when empty), 039 @rc, 049 currency, 053 field 53. */
+int pd_resp_mac_data(const char *amount, const char *auth, const char *rc,
+		     const char *currency, const uint8_t f53[48], uint8_t *out,
+		     size_t cap);
+
+/* Check @mac_hex (16 hex digits, NULL = absent) against the MAC of the
+ * answer (@rc, @auth) in constant time. */
+enum pd_mac_check pd_respmac_verify(const struct pd_respmac *m, const char *rc,
+				    const char *auth, const char *mac_hex);
+/* Wipe and free (NULL ok). */
+void pd_respmac_free(struct pd_respmac *m);
 
 #endif

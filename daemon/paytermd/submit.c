@@ -12,6 +12,11 @@
  * idempotency key; a lost answer is recovered by the status query; if the
  * status stays unknown the payment is reversed.  Never lose a result: an
  * answer that arrives is applied even if the caller has left.
+ *
+ * Trust the bank, not the server: an approval counts only with the bank's
+ * response MAC (0210 field 64, checked with the DUKPT MAC verification
+ * key of the transaction).  A missing or wrong MAC on an approval makes
+ * the result untrusted: the payment is reversed and the transaction fails.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -30,9 +35,18 @@ struct pd_http {
 	sd_event_source *timer;
 };
 
+struct pd_submit;
+static void on_done(struct pd_submit *s, CURLcode cc);
+
+static void submit_done(struct pd_http_user *u, CURLcode cc)
+{
+	on_done((struct pd_submit *)u, cc);
+}
+
 enum phase { PH_SUBMIT, PH_STATUS, PH_REVERSE };
 
 struct pd_submit {
+	struct pd_http_user u;		/* first: CURLOPT_PRIVATE */
 	struct pd_txnobj *o;		/* NULL when detached */
 	struct pd_http *h;
 	CURL *easy;
@@ -42,6 +56,9 @@ struct pd_submit {
 	size_t resp_len;
 	enum phase phase;
 	unsigned attempt;
+	unsigned rev_attempt;		/* reversal requests sent */
+	bool refetch;			/* POST resent for the stored answer */
+	bool untrusted;			/* approval without a valid response MAC */
 	char key[40];			/* idempotency key */
 	char payment_id[64];
 	sd_event_source *retry;
@@ -89,15 +106,15 @@ static void submit_free(struct pd_submit *s)
 	free(s);
 }
 
-static int start_easy(struct pd_submit *s, const char *method, const char *url_path,
-		      const char *body)
+CURL *pd_http_easy(struct pd_http *h, const char *url_path, long timeout_s,
+		   struct pd_http_user *u, char *errbuf)
 {
-	const struct pd_config *c = &s->h->d->cfg;
-	char url[512], hdr[96];
+	const struct pd_config *c = &h->d->cfg;
+	char url[512];
 	CURL *e = curl_easy_init();
 
 	if (!e)
-		return -ENOMEM;
+		return NULL;
 	snprintf(url, sizeof(url), "%s%s", c->server_url, url_path);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
@@ -110,14 +127,37 @@ static int start_easy(struct pd_submit *s, const char *method, const char *url_p
 	curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)c->server_timeout_s);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)c->server_timeout_s);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, u);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "paytermd/" PD_VERSION);
+	errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	return e;
+}
+
+int pd_http_add(struct pd_http *h, CURL *e)
+{
+	return curl_multi_add_handle(h->multi, e) == CURLM_OK ? 0 : -EIO;
+}
+
+void pd_http_remove(struct pd_http *h, CURL *e)
+{
+	curl_multi_remove_handle(h->multi, e);
+}
+
+static int start_easy(struct pd_submit *s, const char *method, const char *url_path,
+		      const char *body)
+{
+	const struct pd_config *c = &s->h->d->cfg;
+	char hdr[96];
+	CURL *e = pd_http_easy(s->h, url_path, (long)c->server_timeout_s, &s->u,
+			       s->errbuf);
+
+	if (!e)
+		return -ENOMEM;
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "paytermd/" PD_VERSION);
-	s->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
 	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	s->headers = curl_slist_append(s->headers, "Accept: application/json");
 	if (s->phase == PH_SUBMIT) {
@@ -186,6 +226,10 @@ static void end_result(struct pd_submit *s, const char *rc, const char *auth,
 	submit_free(s);
 }
 
+#define UNTRUSTED_REVERSED "Bank answer not authenticated: payment reversed"
+#define UNTRUSTED_NOT_REVERSED \
+	"Bank answer not authenticated: reversal not confirmed; contact the merchant"
+
 static int on_retry(sd_event_source *src, uint64_t usec, void *user)
 {
 	struct pd_submit *s = user;
@@ -195,12 +239,14 @@ static int on_retry(sd_event_source *src, uint64_t usec, void *user)
 	/* docs/protocol.md: re-send the same body with the same key until an
 	 * answer comes (409 while the bank is asked); the last resort is the
 	 * status query, then a reversal */
-	if (s->phase == PH_SUBMIT && s->attempt <= s->h->d->cfg.submit_attempts)
+	if (s->phase == PH_REVERSE)
+		r = reverse(s);
+	else if (s->phase == PH_SUBMIT && s->attempt <= s->h->d->cfg.submit_attempts)
 		r = start_easy(s, "POST", "/v1/terminal/payments", s->body);
 	else
 		r = status_query(s);
 	if (r < 0)
-		end_failed(s, "Result unknown");
+		end_failed(s, s->untrusted ? UNTRUSTED_NOT_REVERSED : "Result unknown");
 	return 0;
 }
 
@@ -234,6 +280,18 @@ static const char *response_text(const char *rc)
 	return "Declined";
 }
 
+/* The approval is not the bank's: reverse it, never report it as paid. */
+static void untrusted(struct pd_submit *s, enum pd_mac_check c)
+{
+	log_err("submission %s: the bank's response MAC is %s: approval of "
+		"payment %s not trusted, asking the server to reverse it", s->key,
+		c == PD_MAC_MISSING ? "missing" : "wrong",
+		s->payment_id[0] ? s->payment_id : "?");
+	s->untrusted = true;
+	if (reverse(s) < 0)
+		end_failed(s, UNTRUSTED_NOT_REVERSED);
+}
+
 /* A payment view from the server: final → result; else keep asking. */
 static void apply_view(struct pd_submit *s, json_t *v)
 {
@@ -241,11 +299,44 @@ static void apply_view(struct pd_submit *s, json_t *v)
 	const char *rc = json_string_value(json_object_get(v, "response_code"));
 	const char *auth = json_string_value(json_object_get(v, "auth_code"));
 	const char *pid = json_string_value(json_object_get(v, "payment_id"));
+	const char *mac = json_string_value(json_object_get(v, "response_mac"));
+	enum pd_mac_check c;
 
 	if (pid)
 		snprintf(s->payment_id, sizeof(s->payment_id), "%s", pid);
 	if (json_is_true(json_object_get(v, "approved"))) {
-		end_result(s, "00", auth, "Approved");
+		if (!mac && s->phase == PH_STATUS && !s->refetch) {
+			/* status views carry no response_mac: the stored answer
+			 * of the submission does; same key, same body */
+			s->refetch = true;
+			s->phase = PH_SUBMIT;
+			if (start_easy(s, "POST", "/v1/terminal/payments", s->body) < 0)
+				untrusted(s, PD_MAC_MISSING);
+			return;
+		}
+		if (!s->o) {
+			log_notice("submission %s result 00 (response MAC not checked: "
+				   "no transaction)", s->key);
+			submit_free(s);
+			return;
+		}
+		c = pd_txn_check_resp_mac(s->o->txn, rc && strlen(rc) == 2 ? rc : "00",
+					  auth, mac);
+		if (c == PD_MAC_OK) {
+			log_info("submission %s: response MAC verified", s->key);
+			end_result(s, "00", auth, "Approved");
+		} else {
+			untrusted(s, c);
+		}
+		return;
+	}
+	/* a decline cannot charge; 91/94/96 and the server's own states come
+	 * without a MAC, but one that is there must be the bank's */
+	if (mac && s->o && state && strcmp(state, "authorizing") &&
+	    (c = pd_txn_check_resp_mac(s->o->txn, rc ? rc : "", NULL, mac)) != PD_MAC_OK) {
+		log_err("submission %s: the bank's response MAC of a decline is wrong",
+			s->key);
+		end_failed(s, "Bank answer not authenticated; contact the merchant");
 		return;
 	}
 	if (state && (!strcmp(state, "declined") || !strcmp(state, "reversed") ||
@@ -336,6 +427,14 @@ static void on_done(struct pd_submit *s, CURLcode cc)
 
 	switch (s->phase) {
 	case PH_SUBMIT:
+		if (s->refetch) {
+			/* the stored answer of an approval the status reported */
+			if (cc == CURLE_OK && status == 200 && json_is_object(j))
+				apply_view(s, j);
+			else
+				untrusted(s, PD_MAC_MISSING);
+			break;
+		}
 		if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST) {
 			/* nothing was sent: nothing can have been charged */
 			end_failed(s, "Payment server unreachable");
@@ -387,10 +486,22 @@ static void on_done(struct pd_submit *s, CURLcode cc)
 		}
 		break;
 	case PH_REVERSE:
-		if (cc == CURLE_OK && (status == 202 || status == 200))
-			end_result(s, "96", NULL, "No answer from the bank: payment reversed");
-		else
-			end_failed(s, "Result unknown; reversal not confirmed");
+		s->rev_attempt++;
+		if (cc == CURLE_OK && (status == 202 || status == 200)) {
+			if (s->untrusted)
+				end_failed(s, UNTRUSTED_REVERSED);
+			else
+				end_result(s, "96", NULL,
+					   "No answer from the bank: payment reversed");
+		} else if (s->untrusted && (cc != CURLE_OK || status >= 500) &&
+			   s->rev_attempt <= s->h->d->cfg.submit_attempts) {
+			log_warn("submission %s: reversal: curl %d, HTTP %ld; asking again",
+				 s->key, cc, status);
+			retry_later(s);
+		} else {
+			end_failed(s, s->untrusted ? UNTRUSTED_NOT_REVERSED :
+				   "Result unknown; reversal not confirmed");
+		}
 		break;
 	}
 	json_decref(j);
@@ -402,13 +513,13 @@ static void check_done(struct pd_http *h)
 	int left;
 
 	while ((msg = curl_multi_info_read(h->multi, &left))) {
-		struct pd_submit *s = NULL;
+		struct pd_http_user *u = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-		if (s)
-			on_done(s, msg->data.result);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&u);
+		if (u)
+			u->done(u, msg->data.result);
 	}
 }
 
@@ -561,6 +672,7 @@ int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *sealed)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->u.done = submit_done;
 	s->o = o;
 	s->h = d->http;
 	if (pt_random(rnd, sizeof(rnd))) {

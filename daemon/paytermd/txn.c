@@ -107,6 +107,13 @@ static void wipe_secrets(struct pd_txn *t)
 	t->seal = NULL;
 }
 
+/* every end of the transaction: the response MAC key goes too */
+static void wipe_respmac(struct pd_txn *t)
+{
+	pd_respmac_free(t->respmac);
+	t->respmac = NULL;
+}
+
 static void finish(struct pd_txn *t, enum pd_state s, const char *rc,
 		   const char *m)
 {
@@ -116,6 +123,7 @@ static void finish(struct pd_txn *t, enum pd_state s, const char *rc,
 		return;
 	release_all(t, true);
 	wipe_secrets(t);
+	wipe_respmac(t);
 	t->stage_timer = sd_event_source_disable_unref(t->stage_timer);
 	t->deadline = sd_event_source_disable_unref(t->deadline);
 	if (rc && strcmp(t->result_code, rc)) {
@@ -329,12 +337,13 @@ static void submit(struct pd_txn *t)
 	int r;
 
 	r = pd_seal_finish(t->seal, t->req.amount, t->req.currency, t->f22,
-			   t->f55, t->f55_len, &sealed);
+			   t->f55, t->f55_len, &sealed, &t->respmac);
 	wipe_secrets(t);
 	/* nothing sensitive is left: give the readers back now */
 	release_all(t, true);
 	t->stage_timer = sd_event_source_disable_unref(t->stage_timer);
 	if (r) {
+		wipe_respmac(t);
 		fail(t, "Encryption failed");
 		return;
 	}
@@ -725,12 +734,22 @@ void pd_txn_submit_failed(struct pd_txn *t, const char *msg)
 	fail(t, msg);
 }
 
+enum pd_mac_check pd_txn_check_resp_mac(struct pd_txn *t, const char *rc,
+					const char *auth, const char *mac_hex)
+{
+	enum pd_mac_check r = pd_respmac_verify(t->respmac, rc, auth, mac_hex);
+
+	wipe_respmac(t);
+	return r;
+}
+
 void pd_txn_free(struct pd_txn *t)
 {
 	if (!t)
 		return;
 	release_all(t, true);
 	wipe_secrets(t);
+	wipe_respmac(t);
 	sd_event_source_disable_unref(t->stage_timer);
 	sd_event_source_disable_unref(t->deadline);
 	sd_event_unref(t->event);

@@ -51,6 +51,7 @@ struct pd_request {
 	char currency_alpha[4];		/* ISO 4217 alpha ("EUR") */
 	char merchant_name[80];
 	char order_id[80];
+	char description[204];		/* optional, printable ASCII, "" if none */
 	int64_t expires;		/* unix seconds */
 	char jws[8200];			/* the request as received */
 };
@@ -91,6 +92,7 @@ struct pd_txn {
 	bool chip_failed;
 	bool card_powered;
 	struct pd_seal *seal;
+	struct pd_respmac *respmac;	/* response MAC key, from sealing to answer */
 	char f22[4];
 	uint8_t f55[PD_F55_MAX];
 	size_t f55_len;
@@ -124,6 +126,11 @@ int pd_txn_cancel(struct pd_txn *t, const char *why);
 void pd_txn_submit_result(struct pd_txn *t, const char *rc,
 			  const char *auth, const char *msg);
 void pd_txn_submit_failed(struct pd_txn *t, const char *msg);
+/* Check the bank's response MAC of the answer (@rc, @auth, @mac_hex as the
+ * server passed them) with the key kept since sealing; the key is wiped
+ * right after, whatever the outcome (one answer per transaction). */
+enum pd_mac_check pd_txn_check_resp_mac(struct pd_txn *t, const char *rc,
+					const char *auth, const char *mac_hex);
 void pd_txn_free(struct pd_txn *t);
 
 #endif

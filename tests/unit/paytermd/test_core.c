@@ -5,6 +5,7 @@
  * machine with a fake reader.
  */
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/ec.h>
@@ -20,6 +21,7 @@
 
 #include "../../../daemon/crypto/payterm_crypto.h"
 #include "../../../daemon/paytermd/card.h"
+#include "../../../daemon/paytermd/pending.h"
 #include "../../../daemon/paytermd/request.h"
 #include "../../../daemon/paytermd/seal.h"
 #include "../../../daemon/paytermd/secure.h"
@@ -286,6 +288,132 @@ START_TEST(t_request)
 }
 END_TEST
 
+/* One answer of the pull queue: verified, single use, cursor. */
+static unsigned n_added;
+static char last_added[80];
+
+static void on_added(void *user, const struct pd_pending *p)
+{
+	n_added++;
+	snprintf(last_added, sizeof(last_added), "%s", p->req.id);
+	ck_assert_ptr_eq(user, &n_added);
+}
+
+static char *page(json_t *reqs, json_int_t next)
+{
+	json_t *j = json_pack("{s:o,s:I}", "requests", reqs, "next", next);
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	return s;
+}
+
+static json_t *entry(const char *rid, json_int_t seq, char *jws)
+{
+	json_t *e = json_pack("{s:s,s:s,s:I,s:s,s:I}", "request_id", rid,
+			      "channel", "terminal", "seq", seq, "jws", jws,
+			      "expires_at", (json_int_t)0);
+
+	free(jws);
+	return e;
+}
+
+START_TEST(t_pending)
+{
+	EVP_PKEY *other = EVP_EC_gen("P-256");
+	struct pd_pending_list l = { 0 };
+	char dir[] = "/tmp/pd-pend-XXXXXX", path[64], *body;
+	int64_t now = time(NULL), after = 0;
+	struct pd_used *u;
+	json_t *c, *reqs;
+	const struct pd_pending *p;
+
+	keys_setup();
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(pd_used_open(dir, &u), 0);
+	ck_assert_int_eq(pd_used_add(u, "req-used", now + 600, now), 0);
+	reqs = json_array();
+	/* good */
+	c = claims("req-a", now + 600);
+	json_array_append_new(reqs, entry("req-a", 3, sign(server_key, "ES256", c)));
+	json_decref(c);
+	/* forged, expired, used, envelope id differs from the signed one */
+	c = claims("req-f", now + 600);
+	json_array_append_new(reqs, entry("req-f", 4, sign(other, "ES256", c)));
+	json_decref(c);
+	c = claims("req-x", now - 1);
+	json_array_append_new(reqs, entry("req-x", 5, sign(server_key, "ES256", c)));
+	json_decref(c);
+	c = claims("req-used", now + 600);
+	json_array_append_new(reqs, entry("req-used", 6, sign(server_key, "ES256", c)));
+	json_decref(c);
+	c = claims("req-b", now + 300);
+	json_array_append_new(reqs, entry("req-other", 7, sign(server_key, "ES256", c)));
+	json_decref(c);
+	/* good, expires first */
+	c = claims("req-c", now + 100);
+	json_array_append_new(reqs, entry("req-c", 8, sign(server_key, "ES256", c)));
+	json_decref(c);
+	body = page(reqs, 8);
+	ck_assert_int_eq(pd_pending_page(&l, body, server_key, "TERM0001", now, u,
+					 &after, on_added, &n_added), 2);
+	ck_assert_int_eq(after, 8);
+	ck_assert_uint_eq(n_added, 2);
+	ck_assert_str_eq(last_added, "req-c");
+	ck_assert_uint_eq(l.n, 2);
+	p = pd_pending_find(&l, "req-a");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(p->req.amount, 1234);
+	ck_assert_str_eq(p->req.merchant_name, "MERCHANT0001");
+	ck_assert_str_eq(p->req.description, "coffee");
+	ck_assert_int_eq(p->seq, 3);
+	ck_assert_int_eq(pd_pending_next_expiry(&l), now + 100);
+	/* the same page again (after a restart: after=0): nothing new */
+	after = 0;
+	ck_assert_int_eq(pd_pending_page(&l, body, server_key, "TERM0001", now, u,
+					 &after, on_added, &n_added), 0);
+	ck_assert_uint_eq(l.n, 2);
+	free(body);
+	/* an empty answer keeps the cursor; "next" never goes back */
+	body = page(json_array(), 2);
+	ck_assert_int_eq(pd_pending_page(&l, body, server_key, "TERM0001", now, u,
+					 &after, NULL, NULL), 0);
+	ck_assert_int_eq(after, 8);
+	free(body);
+	/* not an answer */
+	ck_assert_int_eq(pd_pending_page(&l, "{\"requests\":{}}", server_key,
+					 "TERM0001", now, u, &after, NULL, NULL), -EBADMSG);
+	ck_assert_int_eq(pd_pending_page(&l, "<html>", server_key, "TERM0001",
+					 now, u, &after, NULL, NULL), -EBADMSG);
+	ck_assert_int_eq(pd_pending_page(&l, NULL, server_key, "TERM0001",
+					 now, u, &after, NULL, NULL), -EBADMSG);
+	/* used (submitted) and expired entries go */
+	ck_assert_int_eq(pd_used_add(u, "req-a", now + 600, now), 0);
+	ck_assert_uint_eq(pd_pending_prune(&l, now, u), 1);
+	ck_assert_ptr_null(pd_pending_find(&l, "req-a"));
+	ck_assert_uint_eq(pd_pending_prune(&l, now + 100, u), 1);
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_int_eq(pd_pending_next_expiry(&l), 0);
+	/* remove, clear */
+	c = claims("req-d", now + 600);
+	reqs = json_array();
+	json_array_append_new(reqs, entry("req-d", 9, sign(server_key, "ES256", c)));
+	json_decref(c);
+	body = page(reqs, 9);
+	ck_assert_int_eq(pd_pending_page(&l, body, server_key, "TERM0001", now, u,
+					 &after, NULL, NULL), 1);
+	free(body);
+	ck_assert(pd_pending_remove(&l, "req-d"));
+	ck_assert(!pd_pending_remove(&l, "req-d"));
+	pd_pending_clear(&l);
+	pd_used_free(u);
+	snprintf(path, sizeof(path), "%s/used-requests", dir);
+	unlink(path);
+	rmdir(dir);
+	EVP_PKEY_free(other);
+}
+END_TEST
+
 START_TEST(t_used)
 {
 	char dir[] = "/tmp/pd-used-XXXXXX", path[64];
@@ -417,7 +545,7 @@ static void seal_one(int aes)
 	ck_assert_int_eq(pd_seal_begin(ks, -1, &s), 0);
 	ck_assert_int_eq(pd_seal_card(s, &c), 0);
 	ck_assert_int_eq(pd_seal_pin(s, "1234"), 0);
-	ck_assert_int_eq(pd_seal_finish(s, 1234, "978", "901", NULL, 0, &out), 0);
+	ck_assert_int_eq(pd_seal_finish(s, 1234, "978", "901", NULL, 0, &out, NULL), 0);
 	pd_seal_free(s);
 	ck_assert_int_eq(out.pin_format, aes ? 4 : 0);
 	bank_check(&out, "1234");
@@ -434,6 +562,108 @@ static void seal_one(int aes)
 START_TEST(t_seal_aes)
 {
 	seal_one(1);
+}
+END_TEST
+
+/* The bank's response MAC over the answer (as payterm-bank: MAC_VER key). */
+static void bank_resp_mac(const struct pd_sealed *s, const char *rc,
+			  const char *auth, char hexmac[17])
+{
+	uint8_t bdk[16], txn[32], key[32], mac[16], data[128];
+	size_t n;
+	int dl;
+
+	hex(bdk_hex, bdk, &n);
+	if (s->aes) {
+		ck_assert_int_eq(pt_dukpt_aes_host_txn_key(bdk, 16, s->ksn, txn), 0);
+		ck_assert_int_eq(pt_dukpt_aes_working_key(txn, 16, s->ksn,
+				PT_DUKPT_MAC_VER, PT_KT_AES128, key), 0);
+	} else {
+		ck_assert_int_eq(pt_dukpt_tdes_host_txn_key(bdk, s->ksn, txn), 0);
+		ck_assert_int_eq(pt_dukpt_tdes_working_key(txn, PT_DUKPT_MAC_VER, key), 0);
+	}
+	dl = pd_resp_mac_data(s->amount, auth, rc, s->currency, s->f53, data,
+			      sizeof(data));
+	ck_assert_int_gt(dl, 0);
+	if (s->aes)
+		ck_assert_int_eq(pt_cmac(PT_ALG_AES, key, 16, data, (size_t)dl, mac), 0);
+	else
+		ck_assert_int_eq(pt_retail_mac(key, 16, PT_PAD_M2, data, (size_t)dl, mac), 0);
+	pt_hex_encode(mac, 8, hexmac);
+}
+
+static void resp_mac_one(int aes)
+{
+	struct payterm_swipe sw;
+	struct pd_card c;
+	struct pd_seal *s;
+	struct pd_sealed out;
+	struct pd_respmac *rm = NULL;
+	char good[17], bad[17], lower[17], decl[17];
+	uint8_t data[128];
+	int n;
+
+	ks_setup(aes);
+	make_swipe(&sw, T1, T2);
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_OK);
+	ck_assert_int_eq(pd_seal_begin(ks, -1, &s), 0);
+	ck_assert_int_eq(pd_seal_card(s, &c), 0);
+	ck_assert_int_eq(pd_seal_pin(s, "1234"), 0);
+	ck_assert_int_eq(pd_seal_finish(s, 1234, "978", "901", NULL, 0, &out, &rm), 0);
+	pd_seal_free(s);
+	ck_assert_ptr_nonnull(rm);
+	/* MAC data: 004 amount 038 auth (anp 6) 039 rc 049 currency 053 f53 */
+	n = pd_resp_mac_data(out.amount, "A1B2", "00", out.currency, out.f53,
+			     data, sizeof(data));
+	ck_assert_int_eq(n, 3 + 12 + 3 + 6 + 3 + 2 + 3 + 3 + 3 + 48);
+	ck_assert_int_eq(memcmp(data, "004000000001234038A1B2  03900049978053", 38), 0);
+	ck_assert_int_eq(memcmp(data + 38, out.f53, 48), 0);
+	n = pd_resp_mac_data(out.amount, NULL, "05", out.currency, out.f53,
+			     data, sizeof(data));
+	ck_assert_int_eq(n, 26 + 3 + 48);
+	ck_assert_int_eq(memcmp(data, "00400000000123403905049978053", 29), 0);
+
+	bank_resp_mac(&out, "00", "A1B2C3", good);
+	/* good MAC, either case */
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C3", good), PD_MAC_OK);
+	for (n = 0; n < 16; n++)
+		lower[n] = (char)tolower((unsigned char)good[n]);
+	lower[16] = '\0';
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C3", lower), PD_MAC_OK);
+	/* the same MAC for another answer: another code, auth code, amount */
+	ck_assert_int_eq(pd_respmac_verify(rm, "05", "A1B2C3", good), PD_MAC_BAD);
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C4", good), PD_MAC_BAD);
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", NULL, good), PD_MAC_BAD);
+	/* one bit flipped, truncated, not hex */
+	memcpy(bad, good, sizeof(bad));
+	bad[15] = bad[15] == '0' ? '1' : '0';
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C3", bad), PD_MAC_BAD);
+	bad[15] = '\0';
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C3", bad), PD_MAC_BAD);
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C3", "zz00000000000000"),
+			 PD_MAC_BAD);
+	/* missing */
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C3", NULL), PD_MAC_MISSING);
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C3", ""), PD_MAC_MISSING);
+	ck_assert_int_eq(pd_respmac_verify(NULL, "00", "A1B2C3", good), PD_MAC_NOKEY);
+	/* a decline (no field 38) */
+	bank_resp_mac(&out, "51", NULL, decl);
+	ck_assert_int_eq(pd_respmac_verify(rm, "51", NULL, decl), PD_MAC_OK);
+	ck_assert_int_eq(pd_respmac_verify(rm, "51", "", decl), PD_MAC_OK);
+	pd_respmac_free(rm);
+	pd_respmac_free(NULL);
+	ks_teardown();
+}
+
+START_TEST(t_resp_mac_aes)
+{
+	resp_mac_one(1);
+}
+END_TEST
+
+START_TEST(t_resp_mac_tdes)
+{
+	resp_mac_one(0);
 }
 END_TEST
 
@@ -683,9 +913,12 @@ START_TEST(t_sm_swipe_pin)
 	ck_assert(c1 && c2);
 	ck_assert_uint_eq(t->n_io, 0);
 	ck_assert_ptr_null(t->seal);
+	/* only the response MAC key is kept for the answer */
+	ck_assert_ptr_nonnull(t->respmac);
 	ck_assert_str_eq(H.sealed.entry_mode, "901");
 	ck_assert_int_eq(pd_txn_cancel(t, NULL), -EINPROGRESS);
 	pd_txn_submit_result(t, "00", "123456", "Approved");
+	ck_assert_ptr_null(t->respmac);	/* wiped at the end */
 	ck_assert_int_eq(t->state, PD_ST_APPROVED);
 	ck_assert_str_eq(t->auth_code, "123456");
 	ck_assert_str_eq(t->result_code, "00");
@@ -709,6 +942,49 @@ START_TEST(t_sm_declined)
 	ck_assert_int_eq(t->state, PD_ST_DECLINED);
 	ck_assert_str_eq(t->result_code, "55");
 	pd_txn_free(t);
+}
+END_TEST
+
+/* The answer's MAC through the transaction: checked once, key wiped. */
+START_TEST(t_sm_resp_mac)
+{
+	struct fake *msr, *pad;
+	int c1, c2, i;
+	char good[17];
+	static const char *const bad[] = { "0000000000000000", NULL };
+
+	for (i = 0; i < 3; i++) {
+		struct pd_txn *t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+
+		ck_assert_int_eq(pd_txn_start(t), 0);
+		swipe(t, msr, T1, T2);
+		snprintf(pad->pin, sizeof(pad->pin), "1234");
+		event(t, pad, PAYTERM_EV_PIN_ENTERED, 4, 0);
+		ck_assert_int_eq(t->state, PD_ST_SUBMIT);
+		ck_assert_ptr_nonnull(t->respmac);
+		if (i == 0) {
+			/* good MAC */
+			bank_resp_mac(&H.sealed, "00", "XY12", good);
+			ck_assert_int_eq(pd_txn_check_resp_mac(t, "00", "XY12", good),
+					 PD_MAC_OK);
+			ck_assert_ptr_null(t->respmac);
+			pd_txn_submit_result(t, "00", "XY12", "Approved");
+			ck_assert_int_eq(t->state, PD_ST_APPROVED);
+		} else {
+			/* bad (1) or missing (2) MAC: the key is gone after the
+			 * check, a second answer cannot be checked */
+			ck_assert_int_eq(pd_txn_check_resp_mac(t, "00", "XY12", bad[i - 1]),
+					 i == 1 ? PD_MAC_BAD : PD_MAC_MISSING);
+			ck_assert_ptr_null(t->respmac);
+			bank_resp_mac(&H.sealed, "00", "XY12", good);
+			ck_assert_int_eq(pd_txn_check_resp_mac(t, "00", "XY12", good),
+					 PD_MAC_NOKEY);
+			pd_txn_submit_failed(t, "Bank answer not authenticated: payment reversed");
+			ck_assert_int_eq(t->state, PD_ST_FAILED);
+			ck_assert_str_eq(t->result_code, "");
+		}
+		pd_txn_free(t);
+	}
 }
 END_TEST
 
@@ -844,13 +1120,17 @@ int main(void)
 	tcase_add_test(tc, t_card_t57);
 	tcase_add_test(tc, t_request);
 	tcase_add_test(tc, t_used);
+	tcase_add_test(tc, t_pending);
 	tcase_add_test(tc, t_seal_aes);
 	tcase_add_test(tc, t_seal_tdes);
+	tcase_add_test(tc, t_resp_mac_aes);
+	tcase_add_test(tc, t_resp_mac_tdes);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(sm, sm_setup, sm_teardown);
 	tcase_add_test(sm, t_sm_swipe_pin);
 	tcase_add_test(sm, t_sm_declined);
+	tcase_add_test(sm, t_sm_resp_mac);
 	tcase_add_test(sm, t_sm_chip_card_swiped);
 	tcase_add_test(sm, t_sm_errors);
 	tcase_add_test(sm, t_sm_card_timeout);

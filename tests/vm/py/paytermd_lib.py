@@ -155,11 +155,12 @@ class Daemon:
 
 
 class Pay:
-    """paytermctl pay in the background; its lines in a queue.  ECHO: a
+    """paytermctl pay in the background; its lines in a queue.  REQ: a file
+    (LITERAL: the request itself, or a pending request id).  ECHO: a
     function called with each line as it comes (the demo prints them)."""
 
-    def __init__(self, env, req, *opts, echo=None):
-        arg = req if req.startswith('@') else '@' + req
+    def __init__(self, env, req, *opts, echo=None, literal=False):
+        arg = req if literal or req.startswith('@') else '@' + req
         self.p = subprocess.Popen([CTL, 'pay'] + list(opts) + [arg],
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, env=env)

@@ -10,13 +10,14 @@ Run in the guest after tests/vm/load-modules payterm payterm_virt."""
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from payment_env import PaymentEnv, pslib  # noqa: E402
 from payterm_uapi import KEY_ENTER, TestRunner, wait_until  # noqa: E402
-from paytermd_lib import scan_files, scan_memory  # noqa: E402
+from paytermd_lib import Pay, scan_files, scan_memory  # noqa: E402
 
 T = TestRunner()
 CARD = pslib.card('visa-magstripe')
@@ -33,6 +34,7 @@ SECRETS = [CARD['pan'].encode(), CARD['track2'].strip(';?').encode(),
 E = None
 TTL = 25        # s, payment requests of this test's server
 SLOW = 4400     # the bank answers this amount after 4.5 s (paytermd: 3 s)
+BAD_MAC = 4700  # the bank answers this amount with a wrong response MAC
 
 
 def leak_check():
@@ -75,9 +77,12 @@ EXPIRING = None
 @T.case
 def t_start():
     global E, EXPIRING
+    # [server] pull = yes: paytermd polls T1's pull queue itself (t_pull_queue)
     E = PaymentEnv(server_over={'requests': {'ttl_s': TTL},
                                 'bank': {'timeout_ms': 8000}},
-                   bank_args=('--slow-amount', str(SLOW), '--slow-ms', '4500'))
+                   daemon_conf='[server]\npull = yes\n',
+                   bank_args=('--slow-amount', str(SLOW), '--slow-ms', '4500',
+                              '--bad-resp-mac-amount', str(BAD_MAC)))
     assert 'Terminal: idle' in E.ctl('status').stdout
     # an order nobody pays: its request is expired by t_expired_request
     EXPIRING = E.order(999)
@@ -94,6 +99,8 @@ def t_swipe_pin_approved():
     # the result reached the user step by step
     for want in ('Present card', 'Enter PIN', 'Result: approved'):
         assert want in out, out
+    # approved only with the bank's response MAC, checked by the terminal
+    assert 'response MAC verified' in E.daemon.text()
     leak_check()
 
 
@@ -166,6 +173,96 @@ def t_slow_bank_same_key():
     time.sleep(1)
     assert len(E.hooks.wait(lambda h: o['order_id'].encode() in h['body'],
                             2, 0.1)) == 1
+
+
+@T.case
+def t_bad_response_mac():
+    """The bank approves but its answer carries a wrong response MAC (bank
+    knob --bad-resp-mac-amount): paytermd does not trust the approval — the
+    transaction fails and the payment is reversed (0400 at the bank, order
+    reversed, webhook order.reversed): never charged without the bank's
+    word for it."""
+    o = E.order(BAD_MAC)
+    pay = E.pay(E.request_file(o))
+    E.swipe_and_pin(pay, CARD)
+    rc, out = pay.finish(60)
+    assert rc == 1 and 'Result: failed' in out, out
+    assert 'not authenticated' in out and 'payment reversed' in out, out
+    assert 'approved' not in out.lower().split('result:')[-1], out
+    assert 'response MAC is wrong' in E.daemon.text()
+    od = E.server.wait_order(o['order_id'], 'reversed')
+    assert od['response_code'] == '00', od     # the bank did approve it
+    E.webhook(o['order_id'], 'order.reversed')
+    bank = [x for x in open(E.env.p('bank.log'))
+            if '"0400"' in x and '"amount":%d,' % BAD_MAC in x]
+    assert bank, 'no reversal at the bank'
+    leak_check()
+
+
+def busctl(*args):
+    return subprocess.run(['busctl', '--address=unix:path=%s/bus' % E.w]
+                          + list(args), capture_output=True, text=True,
+                          timeout=20)
+
+
+def pending():
+    """Terminal1.PendingRequests: [(id, merchant, order, amount, currency,
+    description, expires_at)]."""
+    r = busctl('--json=short', 'get-property', 'org.payterm.Terminal1',
+               '/org/payterm/Terminal1', 'org.payterm.Terminal1',
+               'PendingRequests')
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)['data']
+
+
+@T.case
+def t_pull_queue():
+    """The merchant's order reaches paytermd by itself ([server] pull = yes,
+    long poll of GET /v1/terminal/requests): RequestReceived signal and
+    PendingRequests; StartPayment with the request id; approved; the
+    request leaves the list once used."""
+    sig = E.w + '/signals.json'
+    mon = subprocess.Popen(
+        ['busctl', '--address=unix:path=%s/bus' % E.w, '--json=short',
+         'monitor', '--match',
+         "type='signal',interface='org.payterm.Terminal1',"
+         "member='RequestReceived'"],
+        stdout=open(sig, 'w'), stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        o = E.order(4800)
+        rid = o['request_id']
+        assert wait_until(lambda: any(x[0] == rid for x in pending()), 15), \
+            (pending(), E.daemon.text()[-3000:])
+        ent = [x for x in pending() if x[0] == rid][0]
+        assert ent[1:6] == [E.env.merchant['id'], o['order_id'], 4800, 'EUR',
+                            'test order'], ent
+        assert abs(ent[6] - o['expires_at']) <= 1, (ent, o)
+        assert wait_until(lambda: rid in open(sig).read(), 10), open(sig).read()
+        got = [json.loads(x) for x in open(sig) if rid in x][0]
+        assert got['member'] == 'RequestReceived', got
+        assert got['payload']['data'][:5] == [rid, E.env.merchant['id'],
+                                              o['order_id'], 4800, 'EUR'], got
+    finally:
+        mon.terminate()
+        mon.wait(5)
+    # an unknown id is refused
+    rc, out = Pay(E.bus, 'req_nosuchrequest', literal=True).finish()
+    assert rc == 8 and 'UnknownRequest' in out, out
+    # started by its id, as an app showing the list would
+    pay = Pay(E.bus, rid, literal=True)
+    E.swipe_and_pin(pay, CARD)
+    rc, out = pay.finish()
+    assert rc == 0 and 'Result: approved' in out, out
+    od = E.server.wait_order(o['order_id'], 'paid')
+    assert od['response_code'] == '00', od
+    E.webhook(o['order_id'], 'order.paid')
+    assert wait_until(lambda: not any(x[0] == rid for x in pending()), 5), \
+        pending()
+    log = E.daemon.text()
+    assert 'pull queue: request %s from' % rid in log, log[-3000:]
+    assert 'response MAC verified' in log
+    leak_check()
 
 
 def refused_by_tls(amount, **conf):

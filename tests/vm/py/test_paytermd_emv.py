@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature  # noqa: E402
 
 from virt_card import Card  # noqa: E402
-from paytermd_lib import (ROOT, Pay as _Pay, Daemon as _Daemon,  # noqa: E402
+from paytermd_lib import (B, ROOT, Pay as _Pay, Daemon as _Daemon,  # noqa: E402
                           bus_env, ctl as _ctl, make_keystore, scan_files,
                           scan_memory, start_bus, write_config)
 
@@ -92,6 +92,8 @@ class Sink:
                            'state': 'approved', 'approved': True,
                            'response_code': '00', 'auth_code': 'A%05d' %
                            len(sink.bodies)}
+                    ans['response_mac'] = resp_mac(body, '00',
+                                                   ans['auth_code'])
                 else:
                     ans = {'payment_id': 'pay_%d' % len(sink.bodies),
                            'state': 'declined', 'approved': False,
@@ -153,6 +155,32 @@ class Sink:
                 log['ac'] != t['9F26'].hex().upper():
             return False, 'ARQC is not the card\'s over these CDOL1 data'
         return True, card.emu.card['id']
+
+
+BDK = 'FEDCBA9876543210F1F1F1F1F1F1F1F1'
+
+
+def resp_mac(body, rc, auth):
+    """The bank's response MAC (docs/protocol.md "MAC (field 64)"): AES-CMAC
+    under the DUKPT MAC verification key of the body's KSN over fields 4,
+    38, 39, 49, 53 of the answer."""
+    from cryptography.hazmat.primitives import cmac
+    from cryptography.hazmat.primitives.ciphers import algorithms
+    keys = json.loads(subprocess.run(
+        [os.path.join(B, 'payterm-keytool'), '--json', 'dukpt-keys', '--bdk',
+         BDK, '--ksn', body['ksn']], check=True, capture_output=True,
+        text=True).stdout)
+    pl = json.loads(base64.urlsafe_b64decode(
+        body['request'].split('.')[1] + '=='))
+    fmt = body.get('pin_block_format')
+    f53 = bytes([1, 2, 0xff if fmt is None else fmt, 0]) + \
+        bytes.fromhex(body['ksn']) + bytes(32)
+    data = b'004' + b'%012d' % body['amount'] + b'038' + \
+        auth.ljust(6).encode() + b'039' + rc.encode() + b'049' + \
+        pl['currency_numeric'].encode() + b'053' + f53
+    c = cmac.CMAC(algorithms.AES(bytes.fromhex(keys['mac_ver_key'])))
+    c.update(data)
+    return c.finalize()[:8].hex().upper()
 
 
 # ---------------------------------------------------------------- setup
@@ -250,7 +278,7 @@ def t_start():
     subprocess.run([os.path.join(ROOT, 'tools', 'gen-test-pki'), W + '/pki',
                     '-t', 'TERM0001'], check=True, stdout=subprocess.DEVNULL)
     start_bus(W)
-    make_keystore(W, 'FEDCBA9876543210F1F1F1F1F1F1F1F1', '1234567890123456')
+    make_keystore(W, BDK, '1234567890123456')
     KEY = ec.generate_private_key(ec.SECP256R1())
     with open(W + '/sign.pub', 'wb') as f:
         f.write(KEY.public_key().public_bytes(
