@@ -438,6 +438,20 @@ def test_interrupt_endpoint_given_up_polling():
     evs = card_events(r, 2, timeout=8)
     assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_INSERTED'], evs
     r.power_on()
+    # no polling either: the commands themselves find the changes
+    set_param('poll_ms', 0)
+    time.sleep(1.3)             # the last poll already queued runs out
+    r.drain()
+    hook(r, 'remove 100; insert 1800')
+    assert card_events(r, 1, timeout=0.8) == []
+    expect_errno(errno.ENOMEDIUM, r.transmit, select(emv_card.PPSE))
+    assert [e.name for e in card_events(r, 1)] == ['CARD_REMOVED']
+    time.sleep(1.5)             # the card is back, nobody told us
+    assert card_events(r, 1, timeout=0.3) == []
+    expect_errno(errno.ENOMEDIUM, r.power_on)     # it asks the reader...
+    assert [e.name for e in card_events(r, 1)] == ['CARD_INSERTED']
+    r.power_on()                                  # ...and the next works
+    assert sw(r.transmit(select(emv_card.PPSE))) == '9000'
     r.close()
     reload_ccid()               # unbind while polling; a fresh endpoint
     # The slot changes made while nobody listened are still pending in
