@@ -8,19 +8,21 @@ PS_BIN := $(B)/payterm-server
 PS_LDLIBS = $(call pkg_libs,libevent_openssl libevent_pthreads libevent openssl jansson sqlite3 libpq libcurl) -lpthread
 # The ISO 8583 codec (server/iso8583/, owned by the bank simulator) once present.
 PS_ISO_LIB = $(PT_ISO8583_LIB)
+# libpaytermcrypto (daemon/crypto/): pt_hex_decode.
+PS_CRYPTO_LIB = $(PT_CRYPTO_LIB)
 
 LIBS += $(PS_LIB)
 PROGRAMS += $(PS_BIN)
 
 $(B)/obj/server/payserver/%.o $(B)/obj/tests/unit/server/%.o: \
-	BASE_CFLAGS += -Iserver/payserver -Iserver/iso8583
+	BASE_CFLAGS += -Iserver/payserver -Iserver/iso8583 -Idaemon/crypto
 
 $(PS_LIB): $(PS_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(PS_BIN): $(B)/obj/server/payserver/main.o $(PS_LIB) $(PS_ISO_LIB)
+$(PS_BIN): $(B)/obj/server/payserver/main.o $(PS_LIB) $(PS_ISO_LIB) $(PS_CRYPTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PS_LDLIBS)
 
@@ -29,7 +31,8 @@ PS_TEST_SRCS := $(sort $(wildcard tests/unit/server/test_*.c))
 PS_TESTS := $(PS_TEST_SRCS:tests/unit/server/test_%.c=$(B)/tests/unit/server_%)
 UNIT_TESTS += $(PS_TESTS)
 
-$(B)/tests/unit/server_%: $(B)/obj/tests/unit/server/test_%.o $(PS_LIB)
+$(B)/tests/unit/server_%: $(B)/obj/tests/unit/server/test_%.o $(PS_LIB) \
+		$(PS_CRYPTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,check) $(PS_LDLIBS)
 

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "../crypto/payterm_crypto.h"
 
 struct parse_ctx {
 	struct pd_config *cfg;
@@ -103,17 +104,6 @@ static int parse_modes(const char *v, unsigned *out)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_aids(const char *v, struct pd_config *cfg, char *why,
 		      size_t whylen)
 {
@@ -122,7 +112,7 @@ static int parse_aids(const char *v, struct pd_config *cfg, char *why,
 	cfg->n_aids = 0;
 	while (*p) {
 		struct pd_aid *a;
-		size_t n = 0;
+		size_t n, len;
 
 		while (*p == ' ' || *p == ',' || *p == '\t')
 			p++;
@@ -133,25 +123,15 @@ static int parse_aids(const char *v, struct pd_config *cfg, char *why,
 			return -E2BIG;
 		}
 		a = &cfg->aids[cfg->n_aids];
-		while (*p && *p != ' ' && *p != ',' && *p != '\t') {
-			int hi = hexval(p[0]), lo = p[1] ? hexval(p[1]) : -1;
-
-			if (hi < 0 || lo < 0 || n == PD_AID_MAX) {
-				snprintf(why, whylen,
-					 "AID %zu is not 5..16 bytes of hex",
-					 cfg->n_aids + 1);
-				return -EINVAL;
-			}
-			a->aid[n++] = (uint8_t)(hi << 4 | lo);
-			p += 2;
-		}
-		if (n < 5) {
+		len = strcspn(p, " ,\t");
+		if (pt_hex_decode_n(p, len, a->aid, PD_AID_MAX, &n) || n < 5) {
 			snprintf(why, whylen, "AID %zu is not 5..16 bytes of hex",
 				 cfg->n_aids + 1);
 			return -EINVAL;
 		}
 		a->len = n;
 		cfg->n_aids++;
+		p += len;
 	}
 	if (!cfg->n_aids) {
 		snprintf(why, whylen, "no AID given");
@@ -340,14 +320,9 @@ static void defaults(struct pd_config *cfg)
 	cfg->chip_fallback = true;
 	cfg->txn_timeout_s = 180;
 	cfg->result_linger_s = 60;
-	for (i = 0; i < sizeof(aids) / sizeof(aids[0]); i++) {
-		struct pd_aid *a = &cfg->aids[i];
-		const char *h = aids[i];
-
-		for (a->len = 0; h[2 * a->len]; a->len++)
-			a->aid[a->len] = (uint8_t)(hexval(h[2 * a->len]) << 4 |
-						  hexval(h[2 * a->len + 1]));
-	}
+	for (i = 0; i < sizeof(aids) / sizeof(aids[0]); i++)
+		pt_hex_decode(aids[i], cfg->aids[i].aid, PD_AID_MAX,
+			      &cfg->aids[i].len);
 	cfg->n_aids = i;
 }
 

@@ -4,6 +4,8 @@
 #include "currency.h"
 #include "util.h"
 
+#include "pt_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,7 @@ static int hexfield(const json_t *in, const char *k, uint8_t *out, size_t cap,
 {
 	const char *s = json_string_value(json_object_get(in, k));
 
-	return s ? ps_unhex(s, out, cap, len) : -1;
+	return s ? pt_hex_decode(s, out, cap, len) : -1;
 }
 
 static char *hexstr(const json_t *in, const char *k, size_t maxhex)

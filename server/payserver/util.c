@@ -65,34 +65,6 @@ void ps_hex(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = 0;
 }
 
-static int nib(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int ps_unhex(const char *hex, uint8_t *out, size_t cap, size_t *outlen)
-{
-	size_t n = strlen(hex), i;
-
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (i = 0; i < n / 2; i++) {
-		int hi = nib(hex[2 * i]), lo = nib(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*outlen = n / 2;
-	return 0;
-}
-
 static const char b64u[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

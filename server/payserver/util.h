@@ -18,8 +18,6 @@ int ps_random_digits(char *out, size_t n);
 
 /* Lower-case hex; out holds 2 * len + 1. */
 void ps_hex(const uint8_t *in, size_t len, char *out);
-/* Strict hex decode (either case, even length); -1 on error. */
-int ps_unhex(const char *hex, uint8_t *out, size_t cap, size_t *outlen);
 
 /* base64url without padding; out holds ps_b64url_len(len) + 1. */
 size_t ps_b64url_len(size_t len);
