@@ -253,7 +253,10 @@ static void ccid_card_change(struct ccid_dev *cd, unsigned int i,
 		wake_up(&cd->wait);
 }
 
-/* Queue interrupt endpoint recovery or polling, unless unplugged. */
+/*
+ * Queue interrupt endpoint recovery or polling, unless unplugged.  The
+ * long workqueue: the works wait for io_mutex, i.e. for a card command.
+ */
 static void ccid_queue(struct ccid_dev *cd, struct delayed_work *work,
 		       unsigned int delay_ms)
 {
@@ -261,7 +264,7 @@ static void ccid_queue(struct ccid_dev *cd, struct delayed_work *work,
 
 	spin_lock_irqsave(&cd->lock, flags);
 	if (!cd->gone)
-		mod_delayed_work(system_wq, work, msecs_to_jiffies(delay_ms));
+		mod_delayed_work(system_long_wq, work, msecs_to_jiffies(delay_ms));
 	spin_unlock_irqrestore(&cd->lock, flags);
 }
 
