@@ -16,6 +16,7 @@
 #include "bankcrypto.h"
 #include "iso8583.h"
 #include "payterm_crypto.h"
+#include "../check_main.h"
 
 #define CARDS PT_BANK_SRCDIR "/tests/data/cards.json"
 #define CONFIG PT_BANK_SRCDIR "/tests/data/bank.json"
@@ -428,8 +429,6 @@ int main(void)
 	Suite *s = suite_create("bank");
 	TCase *tc = tcase_create("crypto");
 	TCase *th = tcase_create("handle");
-	SRunner *sr;
-	int failed;
 
 	setenv("PAYTERM_BANK_TODAY", "261125", 1);
 	tcase_add_test(tc, t_pin_offsets_of_card_file);
@@ -443,9 +442,5 @@ int main(void)
 	tcase_add_test(th, t_handle_reversal_and_malformed);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, th);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return pt_check_run(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../../daemon/common/payterm-common.h"
+#include "../check_main.h"
 
 #define T1 "%B4111111111111111^DOE/JOHN^2512101000000000?"
 #define T2 ";4111111111111111=25121010000000000?"
@@ -416,8 +417,6 @@ int main(void)
 {
 	Suite *s = suite_create("common");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, luhn);
 	tcase_add_test(tc, mask);
@@ -433,9 +432,5 @@ int main(void)
 	tcase_add_test(tc, tlv_malformed);
 	tcase_add_test(tc, tlv_put_dol);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return pt_check_run(s);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "iso8583.h"
+#include "../check_main.h"
 
 static void build_0200(struct iso8583_msg *m)
 {
@@ -288,8 +289,6 @@ int main(void)
 {
 	Suite *s = suite_create("iso8583");
 	TCase *tc = tcase_create("codec");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_roundtrip);
@@ -301,9 +300,5 @@ int main(void)
 	tcase_add_test(tc, t_mac_data);
 	tcase_add_test(tc, t_frames);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return pt_check_run(s);
 }

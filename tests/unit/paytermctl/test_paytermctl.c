@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../../../daemon/paytermctl/paytermctl.h"
+#include "../check_main.h"
 
 START_TEST(tokens)
 {
@@ -375,8 +376,6 @@ int main(void)
 {
 	Suite *s = suite_create("paytermctl");
 	TCase *tc = tcase_create("helpers");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, tokens);
 	tcase_add_test(tc, caps);
@@ -389,9 +388,5 @@ int main(void)
 	tcase_add_test(tc, list_sysfs);
 	tcase_add_test(tc, errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return pt_check_run(s);
 }

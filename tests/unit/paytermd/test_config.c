@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../../../daemon/paytermd/config.h"
+#include "../check_main.h"
 
 static const char base[] =
 	"[server]\n"
@@ -135,17 +136,11 @@ int main(void)
 {
 	Suite *s = suite_create("paytermd_config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, t_defaults);
 	tcase_add_test(tc, t_values);
 	tcase_add_test(tc, t_errors);
 	tcase_add_test(tc, t_missing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return pt_check_run(s);
 }

@@ -16,6 +16,7 @@
 #include "../../../daemon/paytermd/secure.h"
 #include "../../../daemon/paytermd/tlv.h"
 #include "../../../daemon/paytermd/txn.h"
+#include "../check_main.h"
 
 /* ---------------- helpers ---------------- */
 
@@ -917,8 +918,6 @@ int main(void)
 {
 	Suite *s = suite_create("paytermd_emv");
 	TCase *tc = tcase_create("emv");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t_pse_priority);
@@ -935,9 +934,5 @@ int main(void)
 	tcase_add_test(tc, t_sm_errors);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return pt_check_run(s);
 }

@@ -8,6 +8,7 @@
 #include "jws.h"
 #include "util.h"
 #include "whsig.h"
+#include "../check_main.h"
 
 #include <check.h>
 #include <openssl/ec.h>
@@ -242,8 +243,6 @@ int main(void)
 {
 	Suite *s = suite_create("payserver");
 	TCase *t = tcase_create("logic");
-	SRunner *r;
-	int nf;
 
 	tcase_add_test(t, jws_roundtrip);
 	tcase_add_test(t, jws_alg_none_refused);
@@ -258,9 +257,5 @@ int main(void)
 	tcase_add_test(t, notice_channels);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
-	r = srunner_create(s);
-	srunner_run_all(r, CK_NORMAL);
-	nf = srunner_ntests_failed(r);
-	srunner_free(r);
-	return nf ? 1 : 0;
+	return pt_check_run(s);
 }

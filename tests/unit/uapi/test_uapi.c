@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <linux/payterm.h>
 
+#include "../check_main.h"
+
 START_TEST(test_sizes)
 {
 	ck_assert_uint_eq(sizeof(struct payterm_event), 24);
@@ -70,16 +72,10 @@ int main(void)
 {
 	Suite *s = suite_create("uapi");
 	TCase *tc = tcase_create("layout");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_offsets);
 	tcase_add_test(tc, test_ioctl_numbers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return pt_check_run(s);
 }
