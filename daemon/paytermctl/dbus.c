@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 
 #include "dbus.h"
@@ -436,6 +437,50 @@ int cmd_status(int argc, char **argv)
 	}
 	sd_bus_unref(bus);
 	return EXIT_OK;
+}
+
+/* ---- requests (pull queue) ---- */
+
+int cmd_requests(int argc, char **argv)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	sd_bus *bus = NULL;
+	const char *id, *merchant, *order, *cur, *desc;
+	uint64_t amount;
+	int64_t expires;
+	int r, n = 0;
+
+	if (argc > 1) {
+		msg("usage: " PROG " requests");
+		return EXIT_USAGE;
+	}
+	if (bus_open(&bus) < 0)
+		return EXIT_FAIL;
+	r = sd_bus_get_property(bus, SVC, TERM_PATH, IFACE_TERM, "PendingRequests",
+				&e, &m, "a(ssstssx)");
+	if (r < 0) {
+		r = bus_fail("PendingRequests", &e, r);
+		sd_bus_error_free(&e);
+		sd_bus_unref(bus);
+		return r;
+	}
+	r = sd_bus_message_enter_container(m, 'a', "(ssstssx)");
+	while (r >= 0 &&
+	       (r = sd_bus_message_read(m, "(ssstssx)", &id, &merchant, &order,
+					&amount, &cur, &desc, &expires)) > 0) {
+		long long left = (long long)expires - (long long)time(NULL);
+
+		printf("%s  from %s  order %s  %llu %s  expires in %llds%s%s\n", id,
+		       merchant, order, (unsigned long long)amount, cur,
+		       left > 0 ? left : 0, *desc ? "  " : "", desc);
+		n++;
+	}
+	if (!n && r >= 0)
+		printf("no pending payment requests\n");
+	sd_bus_message_unref(m);
+	sd_bus_unref(bus);
+	return r < 0 ? bus_fail("PendingRequests", NULL, r) : EXIT_OK;
 }
 
 int cmd_cancel(int argc, char **argv)

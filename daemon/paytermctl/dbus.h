@@ -14,5 +14,6 @@ int cmd_readers(int argc, char **argv);
 int cmd_pay(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_requests(int argc, char **argv);
 
 #endif

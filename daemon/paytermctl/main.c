@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		"  pay [--modes M,...] REQUEST|@FILE|-    run a payment through paytermd\n"
 		"  status [TRANSACTION]                   paytermd and payment state\n"
 		"  cancel [TRANSACTION]                   cancel the running payment\n"
+		"  requests                               payment requests from the pull queue\n"
 		"  help                                   this text\n"
 		"\n"
 		"DEVICE is /dev/paytermN, paytermN or N.  '" PROG " COMMAND --help' for\n"
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
 		{ "pay", cmd_pay },
 		{ "status", cmd_status },
 		{ "cancel", cmd_cancel },
+		{ "requests", cmd_requests },
 	};
 	size_t i;
 

@@ -238,6 +238,8 @@ def t_pull_queue():
         assert ent[1:6] == [E.env.merchant['id'], o['order_id'], 4800, 'EUR',
                             'test order'], ent
         assert abs(ent[6] - o['expires_at']) <= 1, (ent, o)
+        out = E.ctl('requests').stdout
+        assert rid in out and '4800 EUR' in out and 'test order' in out, out
         assert wait_until(lambda: rid in open(sig).read(), 10), open(sig).read()
         got = [json.loads(x) for x in open(sig) if rid in x][0]
         assert got['member'] == 'RequestReceived', got
@@ -259,6 +261,7 @@ def t_pull_queue():
     E.webhook(o['order_id'], 'order.paid')
     assert wait_until(lambda: not any(x[0] == rid for x in pending()), 5), \
         pending()
+    assert rid not in E.ctl('requests').stdout
     log = E.daemon.text()
     assert 'pull queue: request %s from' % rid in log, log[-3000:]
     assert 'response MAC verified' in log
