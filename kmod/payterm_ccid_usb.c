@@ -177,7 +177,6 @@ struct ccid_dev {
 	/* interrupt endpoint recovery and slot status polling */
 	struct ccid_int_errors int_err;	/* under lock */
 	bool int_halted;		/* clear the halt before resubmitting */
-	bool polling;			/* slot status comes from poll_work */
 	struct delayed_work int_work;
 	struct delayed_work poll_work;
 	int out_status, in_status;
@@ -300,7 +299,6 @@ static void ccid_int_error(struct ccid_dev *cd, int status)
 		dev_warn(&cd->intf->dev,
 			 "interrupt endpoint error %d, too many in a row: polling slot status%s\n",
 			 status, poll_ms ? "" : " (disabled by poll_ms=0)");
-		WRITE_ONCE(cd->polling, true);
 		ccid_queue(cd, &cd->poll_work, 0);
 		break;
 	}
@@ -1157,7 +1155,6 @@ static int ccid_probe(struct usb_interface *intf,
 			goto err_free;
 		}
 	} else {
-		WRITE_ONCE(cd->polling, true);
 		ccid_queue(cd, &cd->poll_work, poll_ms);
 	}
 	/*
