@@ -19,26 +19,16 @@
  * integer), constructed, value, len. */
 #define pd_tlv ptc_tlv
 
-/*
- * Parse the TLV at *@off in @buf[@len]; advance *@off past it.  Padding
- * bytes 00 and FF between objects are skipped.  Returns 1 for an object,
- * 0 at the end, -EBADMSG when malformed (tag or length runs past the end,
- * tag longer than 3 bytes, length field longer than 3 bytes).
- */
+/* As ptc_tlv_next() without flags: 00 / FF padding skipped.  1 object,
+ * 0 end, -EBADMSG malformed. */
 int pd_tlv_next(const uint8_t *buf, size_t len, size_t *off,
 		struct pd_tlv *t);
-/* Find @tag, descending into constructed objects.  1 found, 0 not,
- * -EBADMSG malformed. */
+/* ptc_tlv_find(), ptc_tlv_validate(), ptc_tlv_put(), ptc_dol_next(). */
 int pd_tlv_find(const uint8_t *buf, size_t len, uint32_t tag,
 		struct pd_tlv *t);
-/* Check the whole buffer parses (recursively). */
 int pd_tlv_validate(const uint8_t *buf, size_t len);
-
-/* Append tag/length/value at *@off; -ENOSPC if it does not fit. */
 int pd_tlv_put(uint8_t *out, size_t cap, size_t *off, uint32_t tag,
 	       const uint8_t *val, size_t len);
-
-/* Data object list: one (tag, length) per call, like pd_tlv_next. */
 int pd_dol_next(const uint8_t *dol, size_t len, size_t *off, uint32_t *tag,
 		size_t *vlen);
 

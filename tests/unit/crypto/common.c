@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "common.h"
+#include "../check_main.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,11 +83,5 @@ void trand_bytes(uint8_t *p, size_t n)
 
 int run_suite(Suite *s)
 {
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return pt_check_run(s);
 }
