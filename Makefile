@@ -4,15 +4,12 @@
 #   make deps       install Debian packages make install [DESTDIR=...]
 #   make demo       the main job (see README)
 
-KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
-	  sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
-ifeq ($(KVER),)
-KVER := $(shell uname -r)
-KDIR ?= /lib/modules/$(KVER)/build
-else
-KDIR ?= /usr/src/linux-headers-$(KVER)
-endif
-export KVER KDIR
+# Kernel to build against: the newest Debian headers, else the running
+# kernel's.  Recursive (=) on purpose and not exported: resolved when a recipe
+# uses them, so `make demo` / `make check` see the headers `deps` installed.
+KVER ?= $(or $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
+	sed 's|.*/linux-headers-||' | sort -V | tail -n 1),$(shell uname -r))
+KDIR ?= $(or $(wildcard /usr/src/linux-headers-$(KVER)),/lib/modules/$(KVER)/build)
 
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
