@@ -53,8 +53,8 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(W),W=$(W)) modules
 
 # Userspace components add themselves to PROGRAMS / UNIT_TESTS / BENCHES.
-include $(sort $(wildcard daemon/*/*.mk server/*.mk server/*/*.mk tests/*/*.mk \
-	tests/*/*/*.mk))
+include $(sort $(wildcard lib/*/*.mk)) $(sort $(wildcard daemon/*/*.mk \
+	server/*.mk server/*/*.mk tests/*/*.mk tests/*/*/*.mk))
 
 userspace: $(LIBS) $(PROGRAMS) $(UNIT_TESTS)
 

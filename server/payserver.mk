@@ -8,14 +8,14 @@ PS_BIN := $(B)/payterm-server
 PS_LDLIBS = $(call pkg_libs,libevent_openssl libevent_pthreads libevent openssl jansson sqlite3 libpq libcurl) -lpthread
 # The ISO 8583 codec (server/iso8583/, owned by the bank simulator) once present.
 PS_ISO_LIB = $(PT_ISO8583_LIB)
-# libpaytermcrypto (daemon/crypto/): pt_hex_decode.
+# libpaytermcrypto (lib/crypto/): pt_hex_decode.
 PS_CRYPTO_LIB = $(PT_CRYPTO_LIB)
 
 LIBS += $(PS_LIB)
 PROGRAMS += $(PS_BIN)
 
 $(B)/obj/server/payserver/%.o $(B)/obj/tests/unit/server/%.o: \
-	BASE_CFLAGS += -Iserver/payserver -Iserver/iso8583 -Idaemon/crypto
+	BASE_CFLAGS += -Iserver/payserver -Iserver/iso8583 -Ilib/crypto
 
 $(PS_LIB): $(PS_OBJS)
 	@mkdir -p $(dir $@)
@@ -39,7 +39,7 @@ $(B)/tests/unit/server_%: $(B)/obj/tests/unit/server/test_%.o $(PS_LIB) \
 # Test terminal for the e2e tests (tests/e2e/lib/termpay.c): test keys only.
 PS_TERMPAY := $(B)/tests/e2e/pt-termpay
 userspace: $(PS_TERMPAY)
-$(B)/obj/tests/e2e/lib/%.o: BASE_CFLAGS += -Idaemon/crypto
+$(B)/obj/tests/e2e/lib/%.o: BASE_CFLAGS += -Ilib/crypto
 $(PS_TERMPAY): $(B)/obj/tests/e2e/lib/termpay.o $(PT_CRYPTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,jansson) $(PT_CRYPTO_LDLIBS)

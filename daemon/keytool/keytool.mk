@@ -2,7 +2,7 @@
 PT_KEYTOOL := $(B)/payterm-keytool
 PROGRAMS += $(PT_KEYTOOL)
 
-$(B)/obj/daemon/keytool/%.o: BASE_CFLAGS += -Idaemon/crypto
+$(B)/obj/daemon/keytool/%.o: BASE_CFLAGS += -Ilib/crypto
 
 $(PT_KEYTOOL): $(B)/obj/daemon/keytool/keytool.o $(PT_CRYPTO_LIB)
 	@mkdir -p $(dir $@)

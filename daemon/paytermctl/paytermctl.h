@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <linux/payterm.h>
 
-#include "../common/payterm-common.h"
+#include "payterm-common.h"
 
 /* exit codes (documented in docs/paytermctl.md and --help) */
 enum {

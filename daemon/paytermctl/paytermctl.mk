@@ -3,6 +3,9 @@ PT_CTL_OBJS := $(addprefix $(B)/obj/daemon/paytermctl/,util.o swipe.o \
 	apdumap.o list.o monitor.o virt.o apdu.o dbus.o)
 PT_CTL_LDLIBS = $(call pkg_libs,libudev jansson libsystemd)
 
+$(B)/obj/daemon/paytermctl/%.o $(B)/obj/tests/unit/paytermctl/%.o: \
+	BASE_CFLAGS += -Ilib/common
+
 $(B)/paytermctl: $(B)/obj/daemon/paytermctl/main.o $(PT_CTL_OBJS) \
 		$(B)/libpaytermcommon.a
 	@mkdir -p $(dir $@)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../crypto/payterm_crypto.h"
+#include "payterm_crypto.h"
 #include "daemon.h"
 #include "log.h"
 

@@ -3,6 +3,6 @@
 #ifndef PD_COMMON_H
 #define PD_COMMON_H
 
-#include "../common/payterm-common.h"
+#include "payterm-common.h"
 
 #endif

@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "config.h"
-#include "../crypto/payterm_crypto.h"
+#include "payterm_crypto.h"
 
 struct parse_ctx {
 	struct pd_config *cfg;

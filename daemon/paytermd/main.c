@@ -19,7 +19,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include "../crypto/payterm_crypto.h"
+#include "payterm_crypto.h"
 #include "daemon.h"
 #include "log.h"
 #include "secure.h"

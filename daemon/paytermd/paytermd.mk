@@ -6,8 +6,9 @@ PD_CORE_OBJS := $(PD_CORE:%=$(B)/obj/daemon/paytermd/%.o)
 PD_SVC_OBJS := $(PD_SVC:%=$(B)/obj/daemon/paytermd/%.o)
 PD_LDLIBS = $(call pkg_libs,libsystemd libudev openssl libcurl jansson inih)
 
-$(B)/obj/daemon/paytermd/%.o: BASE_CFLAGS += $(PD_VERSION_DEF)
-$(B)/obj/tests/unit/paytermd/%.o: BASE_CFLAGS += $(PD_VERSION_DEF) \
+PD_INCLUDES := -Ilib/crypto -Ilib/common
+$(B)/obj/daemon/paytermd/%.o: BASE_CFLAGS += $(PD_VERSION_DEF) $(PD_INCLUDES)
+$(B)/obj/tests/unit/paytermd/%.o: BASE_CFLAGS += $(PD_VERSION_DEF) $(PD_INCLUDES) \
 	-DPD_TEST_DATA='"$(CURDIR)/tests/unit/paytermd/data"'
 
 PD_LIBS := $(B)/libpaytermcommon.a $(B)/libpaytermcrypto.a

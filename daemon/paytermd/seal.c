@@ -5,7 +5,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
-#include "../crypto/payterm_crypto.h"
+#include "payterm_crypto.h"
 #include "seal.h"
 #include "secure.h"
 

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../crypto/payterm_crypto.h"
+#include "payterm_crypto.h"
 #include "daemon.h"
 #include "log.h"
 

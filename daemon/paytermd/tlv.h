@@ -2,7 +2,7 @@
 /*
  * paytermd: EMV BER-TLV (EMV 4.3 Book 3 Annex B) and DOLs.  paytermd's
  * names for the parser shared with payterm-bank in libpaytermcommon
- * (ptc_tlv_*, daemon/common/payterm-common.h).  Card responses are parsed
+ * (ptc_tlv_*, lib/common/payterm-common.h).  Card responses are parsed
  * leniently: 00 / FF padding between objects is skipped and long length
  * forms are accepted.
  */
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/payterm-common.h"
+#include "payterm-common.h"
 
 /* struct pd_tlv is struct ptc_tlv: tag (1..3 bytes, big-endian in an
  * integer), constructed, value, len. */

@@ -1,12 +1,12 @@
 # payterm-bank: bank front-end simulator (issue 6), its test client and
 # unit tests.  See server/bank/README.md.
 PT_BANK_OBJS := $(addprefix $(B)/obj/server/bank/,bank.o bankcrypto.o)
-# BER-TLV comes from libpaytermcommon (daemon/common/).
+# BER-TLV comes from libpaytermcommon (lib/common/).
 PT_BANK_LIBS := $(B)/libpaytermiso8583.a $(B)/libpaytermcommon.a $(PT_CRYPTO_LIB)
 PT_BANK_LDLIBS = $(call pkg_libs,jansson sqlite3) $(PT_CRYPTO_LDLIBS)
 
 $(B)/obj/server/bank/%.o $(B)/obj/tests/unit/bank/%.o: \
-	BASE_CFLAGS += -Iserver/bank -Iserver/iso8583 -Idaemon/crypto -Idaemon/common
+	BASE_CFLAGS += -Iserver/bank -Iserver/iso8583 -Ilib/crypto -Ilib/common
 
 PROGRAMS += $(B)/payterm-bank $(B)/payterm-bank-client
 

@@ -9,13 +9,13 @@ PT_FUZZ_CC ?= clang
 PT_FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
 	-Wno-unused-parameter -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Idaemon/crypto
+	-Ilib/crypto
 PT_FUZZERS := $(B)/tests/fuzz/tr31 $(B)/tests/fuzz/pinblock
 
 userspace: $(PT_FUZZERS)
 
 $(B)/tests/fuzz/%: tests/fuzz/fuzz_%.c $(PT_CRYPTO_SRCS) \
-		$(wildcard daemon/crypto/*.h)
+		$(wildcard lib/crypto/*.h)
 	@mkdir -p $(dir $@)
 	$(PT_FUZZ_CC) $(PT_FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PT_CRYPTO_SRCS) \
 		$(call pkg_libs,openssl) -lpthread

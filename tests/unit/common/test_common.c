@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../daemon/common/payterm-common.h"
+#include "payterm-common.h"
 #include "../check_main.h"
 
 #define T1 "%B4111111111111111^DOE/JOHN^2512101000000000?"

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../../daemon/crypto/payterm_crypto.h"
+#include "payterm_crypto.h"
 #include "../../../daemon/paytermd/card.h"
 #include "../../../daemon/paytermd/pending.h"
 #include "../../../daemon/paytermd/request.h"

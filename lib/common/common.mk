@@ -1,7 +1,7 @@
 # libpaytermcommon: track parsing, PAN masking, hex, BER-TLV, secure wipe.
-# Used by paytermctl, paytermd (include "../common/payterm-common.h") and
-# payterm-bank (BER-TLV; -Idaemon/common).
-PT_COMMON_OBJS := $(addprefix $(B)/obj/daemon/common/,track.o hex.o tlv.o wipe.o)
+# Used by paytermctl, paytermd and payterm-bank (BER-TLV); each adds
+# -Ilib/common and includes "payterm-common.h".
+PT_COMMON_OBJS := $(addprefix $(B)/obj/lib/common/,track.o hex.o tlv.o wipe.o)
 
 $(B)/libpaytermcommon.a: $(PT_COMMON_OBJS)
 	@mkdir -p $(dir $@)
@@ -14,5 +14,7 @@ $(B)/tests/unit/common: $(B)/obj/tests/unit/common/test_common.o \
 		$(B)/libpaytermcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,check)
+
+$(B)/obj/tests/unit/common/%.o: BASE_CFLAGS += -Ilib/common
 
 UNIT_TESTS += $(B)/tests/unit/common

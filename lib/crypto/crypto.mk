@@ -1,7 +1,10 @@
 # payterm payment crypto library (issue 3): libpaytermcrypto.a, its Check
-# unit tests and benchmark.  Included by the top-level Makefile.
+# unit tests and benchmark.  Linked by paytermd, payterm-keytool,
+# payterm-server and payterm-bank, hence lib/ and not daemon/.  The top-level
+# Makefile includes lib/*/*.mk before the other fragments: their rules name
+# $(PT_CRYPTO_LIB) as a prerequisite, which make expands when it reads them.
 
-PT_CRYPTO_SRCS := $(sort $(wildcard daemon/crypto/*.c))
+PT_CRYPTO_SRCS := $(sort $(wildcard lib/crypto/*.c))
 PT_CRYPTO_OBJS := $(PT_CRYPTO_SRCS:%.c=$(B)/obj/%.o)
 PT_CRYPTO_LIB := $(B)/libpaytermcrypto.a
 PT_CRYPTO_LDLIBS = $(call pkg_libs,openssl) -lpthread
@@ -15,7 +18,7 @@ $(PT_CRYPTO_LIB): $(PT_CRYPTO_OBJS)
 
 # Tests and benchmarks include the library headers by name.
 $(B)/obj/tests/unit/crypto/%.o $(B)/obj/tests/bench/%.o: \
-	BASE_CFLAGS += -Idaemon/crypto \
+	BASE_CFLAGS += -Ilib/crypto \
 	-DPT_VECTOR_DIR='"$(CURDIR)/tests/unit/crypto/vectors"'
 
 # One Check binary per tests/unit/crypto/test_<name>.c -> crypto_<name>;
