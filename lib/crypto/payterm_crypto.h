@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * payterm payment cryptography library (libpaytermcrypto.a).
- * Umbrella header; each part has its own small header.  See docs/crypto.md.
+ * payterm payment cryptography library (libpaytermcrypto).
+ * Umbrella header; each part has its own small header.  Installed with them
+ * in <includedir>/payterm/ (pkg-config payterm-crypto).  See docs/crypto.md.
  */
 #ifndef PAYTERM_CRYPTO_H
 #define PAYTERM_CRYPTO_H

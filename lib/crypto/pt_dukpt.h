@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PT_DUKPT_AES_KSN_LEN	12
 #define PT_DUKPT_AES_IKID_LEN	8
 #define PT_DUKPT_TDES_KSN_LEN	10
@@ -140,5 +144,9 @@ int pt_dukpt_dev_working_key(const struct pt_dukpt_dev *d,
 			     enum pt_dukpt_usage usage, enum pt_key_type type,
 			     uint8_t *out, size_t *outlen);
 void pt_dukpt_dev_wipe(struct pt_dukpt_dev *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,6 +6,10 @@
 #ifndef PAYTERM_PT_ERR_H
 #define PAYTERM_PT_ERR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum pt_err {
 	PT_OK = 0,
 	PT_ERR_INVALID_ARG = -1,	/* NULL pointer, bad enum value... */
@@ -43,5 +47,9 @@ enum pt_err {
 
 /* Static, never NULL, also for unknown codes. */
 const char *pt_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

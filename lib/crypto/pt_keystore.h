@@ -19,6 +19,10 @@
 
 #include "pt_dukpt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PT_KEK_LEN	32
 
 struct pt_keystore;
@@ -61,5 +65,9 @@ uint64_t pt_ks_generation(const struct pt_keystore *ks);
  */
 int pt_ks_next(struct pt_keystore *ks, uint8_t *ksn, size_t *ksnlen,
 	       uint8_t *txn, size_t *txnlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

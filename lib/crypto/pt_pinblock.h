@@ -18,6 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PT_PIN_MIN	4
 #define PT_PIN_MAX	12
 #define PT_PAN_MIN	8
@@ -56,5 +60,9 @@ int pt_pinblock_encrypt(int format, const uint8_t *key, size_t keylen,
 int pt_pinblock_decrypt(int format, const uint8_t *key, size_t keylen,
 			const uint8_t *in, size_t len, const char *pan,
 			char pin[PT_PIN_MAX + 1]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum pt_alg {
 	PT_ALG_TDES = 1,
 	PT_ALG_AES = 2,
@@ -73,5 +77,9 @@ int pt_data_decrypt(enum pt_alg alg, const uint8_t *key, size_t keylen,
 
 /* Cryptographically random bytes (OpenSSL RAND_bytes). */
 int pt_random(uint8_t *out, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

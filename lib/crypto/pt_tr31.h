@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PT_TR31_HEADER_LEN	16
 #define PT_TR31_MAX_OPT		32
 #define PT_TR31_MAX_KEY		32	/* symmetric keys only */
@@ -108,5 +112,9 @@ int pt_tr31_mac_generate(const struct pt_tr31_key *k, const uint8_t *msg,
 			 size_t len, uint8_t *mac, size_t *maclen);
 int pt_tr31_mac_verify(const struct pt_tr31_key *k, const uint8_t *msg,
 		       size_t len, const uint8_t *mac, size_t maclen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

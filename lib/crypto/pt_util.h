@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Decode exactly strlen(hex) / 2 bytes into out (capacity cap).  Rejects
  * odd lengths and non-hex characters (PT_ERR_HEX), too long input
@@ -22,5 +26,9 @@ void pt_hex_encode(const uint8_t *in, size_t len, char *out);
 void pt_cleanse(void *p, size_t len);
 /* Constant-time compare: 0 when equal. */
 int pt_memcmp_ct(const void *a, const void *b, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
