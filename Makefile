@@ -1,7 +1,7 @@
 # payterm top-level Makefile: kernel modules (Kbuild) + userspace programs.
 #   make            build everything        make W=1   kernel build with W=1
 #   make check      all tests               make bench benchmarks
-#   make deps       install Debian packages make install [DESTDIR=...]
+#   make deps       install Debian packages make install [DESTDIR=...] (mk/install.mk)
 #   make demo       the main job (see README)
 
 # Kernel to build against: the newest Debian headers, else the running
@@ -11,11 +11,6 @@ KVER ?= $(or $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
 	sed 's|.*/linux-headers-||' | sort -V | tail -n 1),$(shell uname -r))
 KDIR ?= $(or $(wildcard /usr/src/linux-headers-$(KVER)),/lib/modules/$(KVER)/build)
 
-PREFIX ?= /usr
-SBINDIR ?= $(PREFIX)/sbin
-BINDIR ?= $(PREFIX)/bin
-UDEVDIR ?= /usr/lib/udev/rules.d
-DKMSDIR ?= /usr/src/payterm-$(VERSION)
 VERSION := 0.1.0
 
 B ?= build
@@ -45,7 +40,7 @@ UNIT_TESTS :=
 BENCHES :=
 LIBS :=
 
-.PHONY: all modules userspace check check-unit check-vm bench deps install \
+.PHONY: deb check-deb all modules programs userspace check check-unit check-vm bench deps \
 	clean demo checkpatch
 all: modules userspace
 
@@ -56,7 +51,11 @@ modules:
 include $(sort $(wildcard lib/*/*.mk)) $(sort $(wildcard daemon/*/*.mk \
 	server/*.mk server/*/*.mk tests/*/*.mk tests/*/*/*.mk))
 
-userspace: $(LIBS) $(PROGRAMS) $(UNIT_TESTS)
+# programs: what gets installed; userspace: that and the unit tests.
+programs: $(LIBS) $(PROGRAMS)
+userspace: programs $(UNIT_TESTS)
+
+include mk/install.mk
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -88,26 +87,19 @@ demo: deps
 	$(MAKE) all
 	tools/demo
 
-install: all
-	install -d $(DESTDIR)/lib/modules/$(KVER)/extra/payterm
-	install -m 0644 kmod/*.ko $(DESTDIR)/lib/modules/$(KVER)/extra/payterm/
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UDEVDIR)
-	for p in $(PROGRAMS); do install -m 0755 $$p $(DESTDIR)$(BINDIR)/; done
-	for r in udev/*.rules; do [ ! -f $$r ] || install -m 0644 $$r $(DESTDIR)$(UDEVDIR)/; done
-	[ ! -f udev/payterm-claim ] || install -m 0755 udev/payterm-claim $(DESTDIR)$(UDEVDIR)/../
-	install -d $(DESTDIR)/usr/include/linux
-	install -m 0644 include/uapi/linux/payterm.h $(DESTDIR)/usr/include/linux/
-	install -d $(DESTDIR)$(DKMSDIR)
-	cp -r Kbuild include kmod $(DESTDIR)$(DKMSDIR)/
-	tools/gen-dkms-conf $(VERSION) > $(DESTDIR)$(DKMSDIR)/dkms.conf
-	find $(DESTDIR)$(DKMSDIR) -type f ! -name '*.[ch]' ! -name Kbuild \
-		! -name dkms.conf -delete
+# Debian packages into build/deb/ (docs/packaging.md); check-deb builds,
+# installs, verifies and purges them in a fresh Debian root.
+deb:
+	tools/make-deb
+
+check-deb:
+	tools/fresh-root -- tests/pkg/t-deb
 
 checkpatch:
 	tools/checkpatch
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	[ ! -d $(KDIR) ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build build-asan
 
 print-%:
