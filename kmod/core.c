@@ -10,6 +10,7 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include "payterm_compat.h"
 #include "payterm_internal.h"
 
 #define PAYTERM_MINORS	256
@@ -255,7 +256,6 @@ static const struct file_operations payterm_fops = {
 	.poll = payterm_poll,
 	.unlocked_ioctl = payterm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 /* ------------------------------------------------------------------ */
@@ -403,7 +403,7 @@ static int __init payterm_init(void)
 	ret = alloc_chrdev_region(&payterm_devt, 0, PAYTERM_MINORS, "payterm");
 	if (ret)
 		return ret;
-	payterm_class = class_create(THIS_MODULE, "payterm");
+	payterm_class = payterm_class_create("payterm");
 	if (IS_ERR(payterm_class)) {
 		unregister_chrdev_region(payterm_devt, PAYTERM_MINORS);
 		return PTR_ERR(payterm_class);

@@ -568,7 +568,6 @@ static const struct file_operations virt_fops = {
 	.read = virt_read,
 	.write = virt_write,
 	.poll = virt_poll,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice virt_misc = {
