@@ -14,12 +14,15 @@
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/usb.h>
 #include <linux/workqueue.h>
-#include <asm/unaligned.h>
 #include "ccid_tpdu.h"
+#include "payterm_compat.h"
 #include "payterm_core.h"
 
 #define CCID_CLASS			0x0b
@@ -122,6 +125,152 @@ static int n_picc_ids;
 module_param_array(picc_ids, charp, &n_picc_ids, 0444);
 MODULE_PARM_DESC(picc_ids,
 		 "More contactless readers: VVVV:PPPP[:SLOTMASK] (hex), comma separated");
+
+/*
+ * Only readers marked for payterm are bound: any other CCID interface (a
+ * token, a second reader) stays with pcscd.  payterm-claim, run by udev for
+ * a PAYTERM_ROLE=ccid reader, writes the interface name ("1-2:1.0") to
+ * "mark" and then binds it through the driver's sysfs "bind" file.  A mark
+ * lasts until "unmark" or until its USB device goes away, so that another
+ * reader plugged into the same port later is not taken.
+ */
+#define CCID_MARKS_MAX		16
+#define CCID_MARK_LEN		48	/* "bus-port.port...:config.interface" */
+
+static char ccid_marks[CCID_MARKS_MAX][CCID_MARK_LEN];
+static DEFINE_MUTEX(ccid_marks_lock);
+
+/* Apply @fn (add or remove) to each name of a comma/space separated list. */
+static int ccid_marks_each(const char *val, int (*fn)(const char *name))
+{
+	char *copy, *cur, *tok;
+	int ret = 0;
+
+	copy = kstrdup(val, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	cur = copy;
+	while (!ret && (tok = strsep(&cur, ", \n")) != NULL) {
+		size_t len = strlen(tok);
+
+		if (!len)
+			continue;
+		/* an interface name: digits, '-', '.' and a ':' */
+		if (len >= CCID_MARK_LEN || !strchr(tok, ':') ||
+		    strspn(tok, "0123456789-.:") != len) {
+			ret = -EINVAL;
+			break;
+		}
+		mutex_lock(&ccid_marks_lock);
+		ret = fn(tok);
+		mutex_unlock(&ccid_marks_lock);
+	}
+	kfree(copy);
+	return ret;
+}
+
+static int ccid_mark_add(const char *name)
+{
+	int i, unused = -1;
+
+	for (i = 0; i < CCID_MARKS_MAX; i++) {
+		if (!strcmp(ccid_marks[i], name))
+			return 0;
+		if (unused < 0 && !ccid_marks[i][0])
+			unused = i;
+	}
+	if (unused < 0)
+		return -ENOSPC;
+	strscpy(ccid_marks[unused], name, CCID_MARK_LEN);
+	return 0;
+}
+
+static int ccid_mark_del(const char *name)
+{
+	int i;
+
+	for (i = 0; i < CCID_MARKS_MAX; i++)
+		if (!strcmp(ccid_marks[i], name))
+			ccid_marks[i][0] = '\0';
+	return 0;
+}
+
+static int ccid_mark_set(const char *val, const struct kernel_param *kp)
+{
+	return ccid_marks_each(val, ccid_mark_add);
+}
+
+static int ccid_unmark_set(const char *val, const struct kernel_param *kp)
+{
+	return ccid_marks_each(val, ccid_mark_del);
+}
+
+static int ccid_mark_get(char *buf, const struct kernel_param *kp)
+{
+	int i, n = 0;
+
+	mutex_lock(&ccid_marks_lock);
+	for (i = 0; i < CCID_MARKS_MAX; i++)
+		if (ccid_marks[i][0])
+			n += scnprintf(buf + n, PAGE_SIZE - n, "%s\n",
+				       ccid_marks[i]);
+	mutex_unlock(&ccid_marks_lock);
+	return n;
+}
+
+static const struct kernel_param_ops ccid_mark_ops = {
+	.set = ccid_mark_set,
+	.get = ccid_mark_get,
+};
+
+static const struct kernel_param_ops ccid_unmark_ops = {
+	.set = ccid_unmark_set,
+};
+
+module_param_cb(mark, &ccid_mark_ops, NULL, 0644);
+MODULE_PARM_DESC(mark,
+		 "USB interfaces (e.g. 1-2:1.0) this driver may bind; reading lists them");
+module_param_cb(unmark, &ccid_unmark_ops, NULL, 0200);
+MODULE_PARM_DESC(unmark, "Forget a marked interface (a bound reader stays bound)");
+
+static bool ccid_marked(struct usb_interface *intf)
+{
+	const char *name = dev_name(&intf->dev);
+	bool found = false;
+	int i;
+
+	mutex_lock(&ccid_marks_lock);
+	for (i = 0; i < CCID_MARKS_MAX && !found; i++)
+		found = !strcmp(ccid_marks[i], name);
+	mutex_unlock(&ccid_marks_lock);
+	return found;
+}
+
+/* A USB device went away: forget the marks of its interfaces ("1-2:..."). */
+static int ccid_usb_notify(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	struct usb_device *udev = data;
+	const char *dev;
+	size_t len;
+	int i;
+
+	if (action != USB_DEVICE_REMOVE)
+		return NOTIFY_DONE;
+	dev = dev_name(&udev->dev);
+	len = strlen(dev);
+	mutex_lock(&ccid_marks_lock);
+	for (i = 0; i < CCID_MARKS_MAX; i++)
+		if (!strncmp(ccid_marks[i], dev, len) &&
+		    ccid_marks[i][len] == ':')
+			ccid_marks[i][0] = '\0';
+	mutex_unlock(&ccid_marks_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block ccid_usb_nb = {
+	.notifier_call = ccid_usb_notify,
+};
 
 /*
  * Readers whose slots are contactless (bit n of picc_mask: slot n).  ACS
@@ -1045,6 +1194,9 @@ static int ccid_probe(struct usb_interface *intf,
 	u8 picc_mask;
 	int ret;
 
+	if (!ccid_marked(intf))
+		return -ENODEV;		/* not for payterm: pcscd's */
+
 	ret = usb_find_common_endpoints(intf->cur_altsetting, &ep_in, &ep_out,
 					&ep_int, NULL);
 	if (ret) {
@@ -1203,11 +1355,16 @@ static void ccid_disconnect(struct usb_interface *intf)
 	ccid_free(cd);
 }
 
+/*
+ * Any CCID interface may be bound (through "bind", once marked), but the
+ * table is not exported as module aliases: the driver takes no reader by
+ * itself, so udev has no reason to load it for every token plugged in;
+ * payterm-claim loads it.
+ */
 static const struct usb_device_id ccid_ids[] = {
 	{ USB_INTERFACE_INFO(CCID_CLASS, 0, 0) },
 	{ }
 };
-MODULE_DEVICE_TABLE(usb, ccid_ids);
 
 static struct usb_driver ccid_driver = {
 	.name = "payterm_ccid",
@@ -1215,9 +1372,28 @@ static struct usb_driver ccid_driver = {
 	.disconnect = ccid_disconnect,
 	.id_table = ccid_ids,
 	.soft_unbind = 1,
+	.no_dynamic_id = 1,	/* an id would not make a reader marked */
 };
 
-module_usb_driver(ccid_driver);
+static int __init ccid_init(void)
+{
+	int ret;
+
+	usb_register_notify(&ccid_usb_nb);
+	ret = usb_register(&ccid_driver);
+	if (ret)
+		usb_unregister_notify(&ccid_usb_nb);
+	return ret;
+}
+
+static void __exit ccid_exit(void)
+{
+	usb_deregister(&ccid_driver);
+	usb_unregister_notify(&ccid_usb_nb);
+}
+
+module_init(ccid_init);
+module_exit(ccid_exit);
 
 MODULE_DESCRIPTION("payterm: USB CCID contact and contactless card readers");
 MODULE_AUTHOR("payterm developers");

@@ -39,6 +39,47 @@ PDOL_DATA = AMOUNT + COUNTRY + TVR + CURRENCY + DATE + TTYPE + UN
 CDOL1_DATA = AMOUNT + OTHER + COUNTRY + TVR + CURRENCY + DATE + TTYPE + UN
 
 
+CLAIM = os.path.join(REPO, 'udev', 'payterm-claim')
+USB = '/sys/bus/usb/devices/'
+DRIVER = '/sys/bus/usb/drivers/payterm_ccid/'
+
+
+def ccid_interfaces():
+    """The CCID interfaces (class 0b) present, e.g. ['1-1:1.0']."""
+    out = []
+    for n in sorted(os.listdir(USB)):
+        try:
+            with open(USB + n + '/bInterfaceClass') as f:
+                if f.read().strip() == '0b':
+                    out.append(n)
+        except OSError:
+            pass
+    return out
+
+
+def write_sysfs(path, text):
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def bound_driver(intf):
+    link = USB + intf + '/driver'
+    return os.path.basename(os.readlink(link)) if os.path.islink(link) else None
+
+
+def claim_ccid():
+    """Mark and bind every CCID interface as udev's payterm-claim does
+    (the VM runs no udevd; tests/vm/t-ccid-coexist tests the rules)."""
+    intfs = ccid_interfaces()
+    assert intfs, 'no CCID interface on the USB bus'
+    for i in intfs:
+        subprocess.run([CLAIM, 'usb', 'payterm_ccid', i], check=True)
+    return intfs
+
+
 def find_ccid(timeout=10.0):
     found = []
 
@@ -130,10 +171,43 @@ def check_ac(card, resp, aid_format, atc_expected=None):
 
 
 @T.case
+def test_only_marked_interfaces_bound():
+    """Loaded, the driver takes no reader; bind is refused until the
+    interface is marked; payterm-claim marks and binds it."""
+    intfs = ccid_interfaces()
+    assert len(intfs) == 1, intfs
+    intf = intfs[0]
+    assert bound_driver(intf) is None, bound_driver(intf)
+    assert not os.listdir('/sys/class/payterm'), os.listdir('/sys/class/payterm')
+    assert get_param('mark') == ''
+    assert not os.path.exists(DRIVER + 'new_id')    # ids do not mark
+    expect_errno(errno.ENODEV, write_sysfs, DRIVER + 'bind', intf)
+    assert bound_driver(intf) is None
+    for bad in ('1-1', '../1-1:1.0', '1-' + '1.' * 30 + '1:1.0'):
+        expect_errno(errno.EINVAL, write_sysfs, PARAMS + 'mark', bad)
+    assert get_param('mark') == ''
+    claim_ccid()
+    assert bound_driver(intf) == 'payterm_ccid'
+    assert get_param('mark') == intf
+    find_ccid()
+    # claiming again is harmless
+    subprocess.run([CLAIM, 'usb', 'payterm_ccid', intf], check=True)
+    # unmark: the reader stays bound, but a re-bind is refused
+    set_param('unmark', intf)
+    assert get_param('mark') == ''
+    write_sysfs(DRIVER + 'unbind', intf)
+    assert wait_until(lambda: not os.listdir('/sys/class/payterm'), 5)
+    expect_errno(errno.ENODEV, write_sysfs, DRIVER + 'bind', intf)
+    claim_ccid()
+    find_ccid()
+
+
+@T.case
 def test_probe():
     path = find_ccid()
     r = Reader(path)
     info = r.info()
+    expect_errno(errno.ESPIPE, os.lseek, r.fd, 0, os.SEEK_SET)
     r.close()
     assert info['caps'] == CAP_ICC, info
     assert info['bus'] == 0x03 and info['slots'] == 1, info
@@ -317,7 +391,9 @@ def reload_ccid(*params, between=None):
     subprocess.run(['rmmod', 'payterm_ccid'], check=True)
     if between:
         between()
-    subprocess.run(['insmod', KO, 'min_timeout_ms=1500'] + list(params),
+    # marks go with the module: give them again at load
+    subprocess.run(['insmod', KO, 'min_timeout_ms=1500',
+                    'mark=' + ','.join(ccid_interfaces())] + list(params),
                    check=True)
 
 
@@ -544,9 +620,14 @@ def test_unplug_mid_exchange():
     expect_errno(errno.ENODEV, os.read, r2.fd, 24)
     r.close()
     r2.close()
+    # the reader is gone, and so is its mark (once the USB device is
+    # deleted, a moment after its interfaces)
+    assert wait_until(lambda: get_param('mark') == '', 5), get_param('mark')
     # the driver can go away cleanly
     subprocess.run(['rmmod', 'payterm_ccid'], check=True)
 
 
 if __name__ == '__main__':
+    if len(sys.argv) > 1 and 'test_only_marked_interfaces_bound' not in sys.argv:
+        claim_ccid()
     sys.exit(T.run(sys.argv))

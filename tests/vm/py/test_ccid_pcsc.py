@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)),
 import emv_card  # noqa: E402
 from payterm_uapi import Reader, wait_until  # noqa: E402
 from test_ccid import (CARDS, CARD, CDOL1_DATA, PDOL_DATA, apdu, check_ac,  # noqa: E402
-                       find_ccid, gen_ac, gpo, select)
+                       claim_ccid, find_ccid, gen_ac, gpo, select)
 
 # ---------------------------------------------------------------- PC/SC
 
@@ -180,6 +180,7 @@ AC_SCRIPT = [select(emv_card.PPSE), None, gpo(PDOL_DATA),
 
 
 def run_payterm(cmds):
+    claim_ccid()                # payterm_ccid takes marked readers only
     r = Reader(find_ccid())
     r.claim()
     atr = r.power_on()
@@ -227,6 +228,7 @@ def pct(v, p):
 
 def bench(n):
     cmd = apdu('80CA9F3605')        # GET DATA ATC, right Le: one TPDU
+    claim_ccid()
     r = Reader(find_ccid())
     r.claim()
     r.power_on()

@@ -44,6 +44,9 @@ def test_sysfs_and_info():
         assert sysattr(v.minor, 'slots') == '0'
         r = Reader(v.path)
         info = r.info()
+        # neither node seeks (no .llseek: -ESPIPE on every kernel)
+        expect_errno(errno.ESPIPE, os.lseek, r.fd, 0, os.SEEK_SET)
+        expect_errno(errno.ESPIPE, os.lseek, v.fd, 0, os.SEEK_CUR)
         assert info == {'api': 1, 'caps': CAP_MSR | CAP_PINPAD, 'bus': 6,
                         'vendor': 0x0801, 'product': 0x0002, 'slots': 0,
                         'name': 'Virtual MSR'}, info
