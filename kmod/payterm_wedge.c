@@ -27,6 +27,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timer.h>
+#include "payterm_compat.h"
 #include "payterm_core.h"
 #include "payterm_ids.h"
 
@@ -204,7 +205,7 @@ static void wedge_finish(struct wedge_dev *wd)
 
 static void wedge_timeout(struct timer_list *t)
 {
-	struct wedge_dev *wd = from_timer(wd, t, timer);
+	struct wedge_dev *wd = timer_container_of(wd, t, timer);
 	unsigned long flags;
 
 	spin_lock_irqsave(&wd->lock, flags);
@@ -227,7 +228,7 @@ static void wedge_key(struct wedge_dev *wd, unsigned int code, int value)
 	if (value != 1)			/* releases, autorepeat */
 		return;
 	if (code == KEY_ENTER || code == KEY_KPENTER) {
-		del_timer(&wd->timer);
+		timer_delete(&wd->timer);
 		wedge_finish(wd);
 		return;
 	}
@@ -314,7 +315,7 @@ static int wedge_activate(struct wedge_dev *wd)
 err_release:
 	input_release_device(&wd->handle);
 	/* Keys may have arrived while grabbed: no timer, no leftovers. */
-	del_timer_sync(&wd->timer);
+	timer_delete_sync(&wd->timer);
 err_unregister:
 	spin_lock_irq(&wd->lock);
 	wd->reader = NULL;
@@ -333,9 +334,9 @@ static void wedge_deactivate(struct wedge_dev *wd)
 
 	if (!wd->active)
 		return;
-	/* After close no event arrives; after del_timer_sync no timeout. */
+	/* After close no event arrives; after timer_delete_sync no timeout. */
 	input_close_device(&wd->handle);	/* also releases the grab */
-	del_timer_sync(&wd->timer);
+	timer_delete_sync(&wd->timer);
 	spin_lock_irq(&wd->lock);
 	reader = wd->reader;
 	wd->reader = NULL;
