@@ -11,6 +11,7 @@ tests/vm/load-modules payterm payterm_virt."""
 import os
 import re
 import signal
+import sqlite3
 import sys
 import time
 import urllib.parse
@@ -18,7 +19,9 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'e2e', 'lib'))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'fakes'))
 import pslib  # noqa: E402
+import paytermd_lib  # noqa: E402
 from payterm_uapi import (CAP_ICC, CAP_MSR, CAP_PICC, CAP_PINPAD,  # noqa: E402
                           CARD_INSERT, CARD_REMOVE, CARD_TAP, KEY_ENTER, Virt,
                           wait_until)
@@ -27,11 +30,22 @@ from paytermd_lib import (Daemon, Pay, ctl, make_keystore, start_bus,  # noqa: E
 from virt_card import Card  # noqa: E402
 
 TERMINAL = 'T1'
+# another paytermd binary (e.g. one built from older sources, to show a
+# test failing before a fix): PAYTERM_PAYTERMD_BIN=path, relative to the
+# checkout or absolute
+if os.environ.get('PAYTERM_PAYTERMD_BIN'):
+    paytermd_lib.DAEMON = os.path.join(paytermd_lib.ROOT,
+                                       os.environ['PAYTERM_PAYTERMD_BIN'])
 PHONE = '+4915100000000'        # the phone number pslib registers for T1
 
 
 class PaymentEnv:
-    def __init__(self, bank_args=(), daemon_conf='', server_over=None):
+    """PROXY: paytermd talks to a hostile server (tests/fakes/evil_server.py,
+    self.proxy: an HTTPS proxy with the server's certificate in front of
+    the real payterm-server) instead of the server itself."""
+
+    def __init__(self, bank_args=(), daemon_conf='', server_over=None,
+                 proxy=False):
         self.bank_args = tuple(bank_args)
         self.env = pslib.Env('vm', terminals=(TERMINAL,), bank_args=bank_args)
         self.hsrv, self.hooks, hport = pslib.http_receiver()
@@ -42,6 +56,10 @@ class PaymentEnv:
                          '&text={text}' % sport}, **(server_over or {}))
         self.server = self.env.start_server(self.env.server_config(**over))
         self.secret = self.env.merchant['webhook_secret']
+        self.proxy = None
+        if proxy:
+            from evil_server import EvilServer
+            self.proxy = EvilServer(self.env.pki, self.server.tport)
         self.w = self.env.p('term')
         os.makedirs(self.w, mode=0o700)
         self.bus = start_bus(self.w)
@@ -64,7 +82,8 @@ class PaymentEnv:
         """Write paytermd.conf: pinned CA, client certificate and key
         (default: the test CA, terminal T1's) and the server's JWS key."""
         pki = self.env.pki
-        write_config(self.w, 'https://localhost:%d' % self.server.tport,
+        port = self.proxy.port if self.proxy else self.server.tport
+        write_config(self.w, 'https://localhost:%d' % port,
                      ca or pki + '/ca.crt',
                      cert or pki + '/terminal-%s.crt' % TERMINAL,
                      key or pki + '/terminal-%s.key' % TERMINAL,
@@ -76,6 +95,58 @@ class PaymentEnv:
         self.daemon.stop()
         self.configure(**conf)
         self.daemon = Daemon(self.w, self.bus)
+
+    def kill_daemon(self):
+        """kill -9 paytermd (no clean-up of any kind)."""
+        self.daemon.p.send_signal(signal.SIGKILL)
+        self.daemon.p.wait(10)
+
+    def start_daemon(self):
+        """paytermd again after kill_daemon(), same configuration."""
+        self.daemon = Daemon(self.w, self.bus)
+
+    def inflight(self):
+        """Names of the daemon's in-flight journal records (state_dir/inflight)."""
+        try:
+            return sorted(f for f in os.listdir(self.w + '/state/inflight')
+                          if not f.startswith('.'))
+        except FileNotFoundError:
+            return []
+
+    # what the bank and the server recorded --------------------------------
+    @staticmethod
+    def _rows(path, sql, args=()):
+        c = sqlite3.connect(path, timeout=10)
+        try:
+            c.row_factory = sqlite3.Row
+            return [dict(r) for r in c.execute(sql, args)]
+        finally:
+            c.close()
+
+    def server_payments(self, order_id):
+        """payterm-server's payments of ORDER_ID, oldest first."""
+        db = self.server.cfg['db'].split(':', 1)[1]
+        return self._rows(db, 'SELECT p.id, p.idem_key, p.stan, p.tx_time,'
+                          ' p.state, p.response_code, p.was_approved, p.amount'
+                          ' FROM payments p JOIN orders o ON o.id = p.order_pk'
+                          ' WHERE o.order_id = ? ORDER BY p.created_at',
+                          (order_id,))
+
+    def bank_txns(self, order_id=None):
+        """payterm-bank's transaction records (all of terminal T1's, or
+        those of ORDER_ID's payments: matched on STAN + date-time)."""
+        rows = self._rows(self.env.p('bank.db'),
+                          'SELECT stan, tdt, amount, rc, state FROM txns'
+                          " WHERE rtrim(tid) = ?", (TERMINAL,))
+        if order_id is None:
+            return rows
+        keys = {('%06d' % p['stan'], p['tx_time'])
+                for p in self.server_payments(order_id)}
+        return [r for r in rows if (r['stan'], r['tdt']) in keys]
+
+    def card_balance(self, card_id):
+        return self._rows(self.env.p('bank.db'), 'SELECT balance FROM cards'
+                          ' WHERE id = ?', (card_id,))[0]['balance']
 
     def restart_bank(self):
         """Start the bank again (same port, database and options)."""
@@ -185,4 +256,6 @@ class PaymentEnv:
             pass
         self.hsrv.shutdown()
         self.ssrv.shutdown()
+        if self.proxy:
+            self.proxy.close()
         return self.env.cleanup(ok)
