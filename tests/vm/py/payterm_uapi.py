@@ -11,6 +11,8 @@ import struct
 import threading
 import time
 
+import cases
+
 # --- ioctl encoding (asm-generic/ioctl.h) ---
 _IOC_WRITE, _IOC_READ = 1, 2
 
@@ -362,10 +364,11 @@ class TestRunner:
         return fn
 
     def run(self, argv):
-        only = argv[1:]
+        """Run the cases argv[1:] names, or all (tests/vm/py/cases.py)."""
+        only = cases.select(argv, [fn.__name__ for fn in self.cases])
         failed = 0
         for fn in self.cases:
-            if only and fn.__name__ not in only:
+            if fn.__name__ not in only:
                 continue
             t0 = time.monotonic()
             try:
@@ -377,6 +380,6 @@ class TestRunner:
                 import traceback
                 traceback.print_exc()
                 print('FAIL %-40s %s' % (fn.__name__, e), flush=True)
-        total = len([f for f in self.cases if not only or f.__name__ in only])
+        total = len([f for f in self.cases if f.__name__ in only])
         print('cases: %d ok, %d failed' % (total - failed, failed), flush=True)
         return 1 if failed else 0
