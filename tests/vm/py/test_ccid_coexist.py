@@ -12,6 +12,9 @@ run as in a distribution.
    reaches its card; payterm has no node for it.
 4. PT-OTHER-2 marked while pcscd holds it: payterm takes it, pcscd drops
    it.
+
+The cases are the steps of one scenario, each building on the last: run
+them all.
 """
 import ctypes
 import os
