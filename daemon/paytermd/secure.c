@@ -21,11 +21,17 @@ static size_t round_pages(size_t size)
 int pd_secure_init(void)
 {
 	struct rlimit rl = { 0, 0 };
+	void *probe;
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
 	if (setrlimit(RLIMIT_CORE, &rl) < 0)
 		return -errno;
+	/* fail at start, not at the first card, when memory cannot be locked */
+	probe = pd_secure_alloc(1);
+	if (!probe)
+		return -(errno ? errno : ENOMEM);
+	pd_secure_free(probe, 1);
 	return 0;
 }
 
@@ -38,8 +44,14 @@ void *pd_secure_alloc(size_t size)
 		 -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	if (madvise(p, len, MADV_DONTDUMP) < 0)
-		log_warn("MADV_DONTDUMP: %m");
+	if (madvise(p, len, MADV_DONTDUMP) < 0) {
+		int e = errno;
+
+		munmap(p, len);
+		log_err("MADV_DONTDUMP: %s", strerror(e));
+		errno = e;
+		return NULL;
+	}
 #ifdef MADV_WIPEONFORK
 	(void)madvise(p, len, MADV_WIPEONFORK);
 #endif

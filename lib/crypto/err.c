@@ -40,6 +40,7 @@ const char *pt_strerror(int err)
 	case PT_ERR_BUFFER: return "output buffer too small / input too long";
 	case PT_ERR_RANDOM: return "random number generator failed";
 	case PT_ERR_DATA_LENGTH: return "data length not allowed";
+	case PT_ERR_NOLOCK: return "cannot lock memory for keys (mlock: raise RLIMIT_MEMLOCK / LimitMEMLOCK=)";
 	}
 	return "unknown error";
 }

@@ -37,15 +37,74 @@
 
 int (*pt_ks_fault_hook)(enum pt_ks_fault point);
 
+/*
+ * The whole struct -- KEK, future key registers and every scratch buffer
+ * that holds clear key material while the store is sealed, unsealed or
+ * advanced -- is one anonymous mapping of its own: mlock'ed (a store
+ * cannot be opened when the pages cannot be locked: PT_ERR_NOLOCK),
+ * MADV_DONTDUMP, MADV_WIPEONFORK, wiped before munmap.  Nothing secret is
+ * ever malloc'ed or left on the stack by the key store.
+ */
 struct pt_keystore {
 	char *path;
 	char *tmp;
 	char *dir;
 	int lockfd;
-	uint8_t kek[PT_KEK_LEN];
 	uint64_t generation;
+	uint8_t kek[PT_KEK_LEN];
 	struct pt_dukpt_dev dev;
+	/* scratch, wiped after each use */
+	struct pt_dukpt_dev next;		/* pt_ks_next, pt_ks_load_tr31 */
+	struct pt_tr31_key tr31;		/* pt_ks_load_tr31 */
+	uint8_t state[STATE_LEN];		/* seal / unseal plaintext */
+	uint8_t key[PT_DUKPT_MAX_KEY];		/* pt_ks_next transaction key */
 };
+
+static size_t ks_map_len(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t p = pg > 0 ? (size_t)pg : 4096;
+
+	return (sizeof(struct pt_keystore) + p - 1) / p * p;
+}
+
+/* Zeroed, locked, undumpable, wiped-on-fork; NULL with PT_ERR_* in *err. */
+static struct pt_keystore *ks_map(int *err)
+{
+	size_t len = ks_map_len();
+	void *p;
+	int e;
+
+	*err = PT_OK;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED) {
+		*err = PT_ERR_NOMEM;
+		return NULL;
+	}
+	if (madvise(p, len, MADV_DONTDUMP) ||
+#ifdef MADV_WIPEONFORK
+	    madvise(p, len, MADV_WIPEONFORK) ||
+#endif
+	    mlock(p, len)) {
+		e = errno;
+		munmap(p, len);
+		errno = e;
+		*err = PT_ERR_NOLOCK;
+		return NULL;
+	}
+	return p;
+}
+
+static void ks_unmap(struct pt_keystore *ks)
+{
+	size_t len = ks_map_len();
+
+	pt_cleanse(ks, len);
+	(void)munlock(ks, len);
+	munmap(ks, len);
+}
 
 static int fault(enum pt_ks_fault p)
 {
@@ -108,10 +167,11 @@ static int deserialize(const uint8_t *s, struct pt_dukpt_dev *d)
 	return PT_ERR_STORE_FORMAT;
 }
 
-static int seal(const uint8_t kek[PT_KEK_LEN], uint64_t gen,
+static int seal(struct pt_keystore *ks, uint64_t gen,
 		const struct pt_dukpt_dev *d, uint8_t *file)
 {
-	uint8_t state[STATE_LEN];
+	const uint8_t *kek = ks->kek;
+	uint8_t *state = ks->state;
 	EVP_CIPHER_CTX *ctx = NULL;
 	int outl, r;
 
@@ -137,14 +197,15 @@ static int seal(const uint8_t kek[PT_KEK_LEN], uint64_t gen,
 				file + HDR_LEN + STATE_LEN) == 1)
 		r = PT_OK;
 	EVP_CIPHER_CTX_free(ctx);
-	pt_cleanse(state, sizeof(state));
+	pt_cleanse(state, STATE_LEN);
 	return r;
 }
 
-static int unseal(const uint8_t kek[PT_KEK_LEN], const uint8_t *file,
+static int unseal(struct pt_keystore *ks, const uint8_t *file,
 		  size_t len, uint64_t *gen, struct pt_dukpt_dev *d)
 {
-	uint8_t state[STATE_LEN], tag[TAG_LEN];
+	const uint8_t *kek = ks->kek;
+	uint8_t *state = ks->state, tag[TAG_LEN];
 	EVP_CIPHER_CTX *ctx;
 	int outl, r;
 
@@ -167,7 +228,7 @@ static int unseal(const uint8_t kek[PT_KEK_LEN], const uint8_t *file,
 		*gen = get_be(file + 8, 8);
 		r = deserialize(state, d);
 	}
-	pt_cleanse(state, sizeof(state));
+	pt_cleanse(state, STATE_LEN);
 	return r;
 }
 
@@ -205,7 +266,7 @@ static int store_write(struct pt_keystore *ks, const struct pt_dukpt_dev *d,
 	uint8_t file[FILE_LEN];
 	int fd, r;
 
-	r = seal(ks->kek, gen, d, file);
+	r = seal(ks, gen, d, file);
 	if (r)
 		return r;
 	unlink(ks->tmp);	/* stale temp file from an earlier crash */
@@ -277,15 +338,13 @@ static int ks_alloc(const char *path, const uint8_t kek[PT_KEK_LEN],
 {
 	struct pt_keystore *ks;
 	char *lockpath, *d;
-	int r;
+	int r = PT_OK;
 
 	if (!path || !*path || !kek || !out)
 		return PT_ERR_INVALID_ARG;
-	ks = calloc(1, sizeof(*ks));
+	ks = ks_map(&r);
 	if (!ks)
-		return PT_ERR_NOMEM;
-	/* keep the KEK and future keys out of swap (best effort) */
-	(void)mlock(ks, sizeof(*ks));
+		return r;
 	ks->lockfd = -1;
 	ks->path = strdup(path);
 	ks->tmp = strcat_dup(path, ".tmp");
@@ -325,9 +384,7 @@ void pt_ks_close(struct pt_keystore *ks)
 	free(ks->path);
 	free(ks->tmp);
 	free(ks->dir);
-	pt_cleanse(ks, sizeof(*ks));
-	(void)munlock(ks, sizeof(*ks));
-	free(ks);
+	ks_unmap(ks);
 }
 
 int pt_ks_create(const char *path, const uint8_t kek[PT_KEK_LEN], int force,
@@ -393,7 +450,7 @@ int pt_ks_open(const char *path, const uint8_t kek[PT_KEK_LEN],
 	}
 	close(fd);
 	if (!r)
-		r = unseal(ks->kek, file, got, &ks->generation, &ks->dev);
+		r = unseal(ks, file, got, &ks->generation, &ks->dev);
 	pt_cleanse(file, sizeof(file));
 	if (r) {
 		pt_ks_close(ks);
@@ -433,8 +490,8 @@ int pt_ks_load_tr31(struct pt_keystore *ks, const uint8_t *kbpk,
 		    size_t kbpklen, const char *block, const uint8_t *id,
 		    size_t idlen)
 {
-	struct pt_tr31_key k;
-	struct pt_dukpt_dev dev;
+	struct pt_tr31_key *k;
+	struct pt_dukpt_dev *dev;
 	uint8_t idbuf[12];
 	const char *opt;
 	size_t n = 0;
@@ -442,14 +499,17 @@ int pt_ks_load_tr31(struct pt_keystore *ks, const uint8_t *kbpk,
 
 	if (!ks)
 		return PT_ERR_INVALID_ARG;
-	r = pt_tr31_unwrap(kbpk, kbpklen, block, &k);
-	if (r)
-		return r;
-	r = pt_tr31_check_use(&k, PT_OP_DUKPT_INITIAL);
+	/* the clear initial key only ever sits in the store's locked pages */
+	k = &ks->tr31;
+	dev = &ks->next;
+	r = pt_tr31_unwrap(kbpk, kbpklen, block, k);
 	if (r)
 		goto out;
-	if (k.algorithm == 'A') {
-		opt = pt_tr31_opt_get(&k, "IK");
+	r = pt_tr31_check_use(k, PT_OP_DUKPT_INITIAL);
+	if (r)
+		goto out;
+	if (k->algorithm == 'A') {
+		opt = pt_tr31_opt_get(k, "IK");
 		if (opt)
 			r = pt_hex_decode(opt, idbuf, sizeof(idbuf), &n);
 		else if (id && idlen == 8)
@@ -457,58 +517,58 @@ int pt_ks_load_tr31(struct pt_keystore *ks, const uint8_t *kbpk,
 		if (!r && n != 8)
 			r = PT_ERR_KSN;
 		if (!r)
-			r = pt_dukpt_dev_init_aes(&dev, k.key, k.keylen, idbuf);
-	} else if (k.algorithm == 'T') {
-		opt = pt_tr31_opt_get(&k, "KS");
+			r = pt_dukpt_dev_init_aes(dev, k->key, k->keylen, idbuf);
+	} else if (k->algorithm == 'T') {
+		opt = pt_tr31_opt_get(k, "KS");
 		if (opt)
 			r = pt_hex_decode(opt, idbuf, sizeof(idbuf), &n);
 		else if (id && idlen == 10)
 			memcpy(idbuf, id, n = 10);
 		if (!r && n != 10)
 			r = PT_ERR_KSN;
-		if (!r && k.keylen != 16)
+		if (!r && k->keylen != 16)
 			r = PT_ERR_KEY_LENGTH;
 		if (!r)
-			r = pt_dukpt_dev_init_tdes(&dev, k.key, idbuf);
+			r = pt_dukpt_dev_init_tdes(dev, k->key, idbuf);
 	} else {
 		r = PT_ERR_ALGORITHM;
 	}
 	if (r == PT_ERR_HEX)
 		r = PT_ERR_KSN;
 	if (!r)
-		r = pt_ks_load(ks, &dev);
-	pt_dukpt_dev_wipe(&dev);
+		r = pt_ks_load(ks, dev);
 out:
-	pt_tr31_clear(&k);
+	pt_dukpt_dev_wipe(dev);
+	pt_tr31_clear(k);
 	return r;
 }
 
 int pt_ks_next(struct pt_keystore *ks, uint8_t *ksn, size_t *ksnlen,
 	       uint8_t *txn, size_t *txnlen)
 {
-	struct pt_dukpt_dev next;
-	uint8_t k[PT_DUKPT_MAX_KEY], s[12];
+	uint8_t s[12];
 	int r;
 
 	if (!ks || !ksn || !ksnlen || !txn || !txnlen)
 		return PT_ERR_INVALID_ARG;
 	if (ks->dev.kind == PT_DUKPT_NONE)
 		return PT_ERR_STORE_EMPTY;
-	next = ks->dev;
-	r = pt_dukpt_dev_next(&next, s, k);
+	/* the advanced registers and the key stay in the locked pages */
+	ks->next = ks->dev;
+	r = pt_dukpt_dev_next(&ks->next, s, ks->key);
 	/* the advanced state must be durable before the key leaves */
 	if (!r)
-		r = store_write(ks, &next, ks->generation + 1);
+		r = store_write(ks, &ks->next, ks->generation + 1);
 	if (!r) {
-		ks->dev = next;
+		ks->dev = ks->next;
 		ks->generation++;
 		*ksnlen = pt_dukpt_dev_ksn_len(&ks->dev);
 		*txnlen = pt_dukpt_dev_key_len(&ks->dev);
 		memcpy(ksn, s, *ksnlen);
-		memcpy(txn, k, *txnlen);
+		memcpy(txn, ks->key, *txnlen);
 	}
-	pt_dukpt_dev_wipe(&next);
-	pt_cleanse(k, sizeof(k));
+	pt_dukpt_dev_wipe(&ks->next);
+	pt_cleanse(ks->key, sizeof(ks->key));
 	return r;
 }
 

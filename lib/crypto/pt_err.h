@@ -43,6 +43,8 @@ enum pt_err {
 	PT_ERR_BUFFER = -29,		/* output buffer too small */
 	PT_ERR_RANDOM = -30,		/* random generator failed */
 	PT_ERR_DATA_LENGTH = -31,	/* data length not allowed */
+	PT_ERR_NOLOCK = -32,		/* memory for keys cannot be locked (mlock,
+					 * RLIMIT_MEMLOCK) or made undumpable */
 };
 
 /* Static, never NULL, also for unknown codes. */

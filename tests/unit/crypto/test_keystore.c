@@ -3,6 +3,11 @@
  * permissions, wrong KEK, corruption, exhaustion. */
 #include "ks_util.h"
 
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
 START_TEST(empty_store)
 {
 	struct pt_keystore *ks;
@@ -203,6 +208,104 @@ START_TEST(unsafe_directory)
 }
 END_TEST
 
+/* The VmFlags of the mapping of /proc/self/smaps that holds @p. */
+static int vmflags_of(const void *p, char *flags, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	unsigned long a = (unsigned long)p, lo, hi;
+	char line[512];
+	int in = 0, found = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') <
+		    strchr(line, ' ')) {
+			in = a >= lo && a < hi;
+			if (in && strstr(line, "[heap]"))
+				snprintf(flags, len, "[heap]");
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(flags, len, "%s", line + 8);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int has_flag(const char *flags, const char *fl)
+{
+	char buf[512], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", flags);
+	for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, fl))
+			return 1;
+	return 0;
+}
+
+/* The KEK and the DUKPT registers live in locked (lo), undumpable (dd),
+ * wiped-on-fork (wf) pages, never in the heap. */
+START_TEST(key_pages_locked)
+{
+	struct pt_keystore *ks;
+	char flags[512] = "";
+
+	ck_assert_ok(pt_ks_create(ks_path, test_kek, 0, &ks));
+	ck_assert(vmflags_of(pt_ks_dev(ks), flags, sizeof(flags)));
+	ck_assert_msg(has_flag(flags, "lo") && has_flag(flags, "dd"),
+		      "key store pages not locked + dontdump: %s", flags);
+#ifdef MADV_WIPEONFORK
+	ck_assert_msg(has_flag(flags, "wf"), "key store pages not wipe-on-fork: %s", flags);
+#endif
+	pt_ks_close(ks);
+}
+END_TEST
+
+/* Drop CAP_IPC_LOCK (root ignores RLIMIT_MEMLOCK with it). */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	ck_assert_int_eq(syscall(SYS_capget, &h, d), 0);
+	d[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
+	d[CAP_IPC_LOCK / 32].permitted &= ~(1U << (CAP_IPC_LOCK % 32));
+	ck_assert_int_eq(syscall(SYS_capset, &h, d), 0);
+}
+
+/* Without lockable memory no store opens: PT_ERR_NOLOCK, not a store
+ * whose keys may be swapped out. */
+START_TEST(nolock_refused)
+{
+	struct pt_keystore *ks;
+	pid_t pid;
+	int st;
+
+	ck_assert_ok(pt_ks_create(ks_path, test_kek, 0, &ks));
+	pt_ks_close(ks);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		struct rlimit rl = { 0, 0 };
+
+		drop_ipc_lock();
+		if (setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(10);
+		ks = NULL;
+		if (pt_ks_open(ks_path, test_kek, &ks) != PT_ERR_NOLOCK || ks)
+			_exit(11);
+		if (pt_ks_create(ks_path, test_kek, 1, &ks) != PT_ERR_NOLOCK)
+			_exit(12);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "child status %d (11: opened without locked memory)", st);
+	ck_assert_str_ne(pt_strerror(PT_ERR_NOLOCK), "unknown error");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("crypto_keystore");
@@ -216,6 +319,8 @@ int main(void)
 	tcase_add_test(t, refuses_bad_files);
 	tcase_add_test(t, exhaustion_through_store);
 	tcase_add_test(t, unsafe_directory);
+	tcase_add_test(t, key_pages_locked);
+	tcase_add_test(t, nolock_refused);
 	suite_add_tcase(s, t);
 	return run_suite(s);
 }

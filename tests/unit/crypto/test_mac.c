@@ -154,7 +154,7 @@ START_TEST(hex_helpers)
 	ck_assert_pt(pt_hex_decode("0011223344", b, 4, &n), PT_ERR_BUFFER);
 	ck_assert_str_ne(pt_strerror(PT_ERR_HEX), pt_strerror(PT_ERR_PIN));
 	ck_assert_str_eq(pt_strerror(12345), "unknown error");
-	for (int e = 0; e >= PT_ERR_DATA_LENGTH; e--)
+	for (int e = 0; e >= PT_ERR_NOLOCK; e--)
 		ck_assert_str_ne(pt_strerror(e), "unknown error");
 }
 END_TEST
