@@ -33,8 +33,9 @@ static void close_keys(struct pd_daemon *d)
 	d->request_key = NULL;
 }
 
-/* Key store and request key; failures leave the terminal "not-ready". */
-static void open_keys(struct pd_daemon *d)
+/* Key store and request key; failures leave the terminal "not-ready",
+ * except memory that cannot be locked for the keys: -ENOMEM, fatal. */
+static int open_keys(struct pd_daemon *d)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 	char kekpath[512];
@@ -51,7 +52,7 @@ static void open_keys(struct pd_daemon *d)
 	kek = pd_secure_alloc(PT_KEK_LEN);
 	if (!kek) {
 		log_err("cannot allocate locked memory for the KEK");
-		return;
+		return -ENOMEM;
 	}
 	r = pt_kek_read_file(kekpath, kek);
 	if (r)
@@ -59,6 +60,8 @@ static void open_keys(struct pd_daemon *d)
 	else if ((r = pt_ks_open(d->cfg.keystore, kek, &d->ks)))
 		log_err("key store %s: %s", d->cfg.keystore, pt_strerror(r));
 	pd_secure_free(kek, PT_KEK_LEN);
+	if (r == PT_ERR_NOLOCK)
+		return -ENOMEM;
 	if (d->ks && pt_ks_dev(d->ks)->kind == PT_DUKPT_NONE) {
 		log_err("key store %s: no initial key loaded", d->cfg.keystore);
 		pt_ks_close(d->ks);
@@ -85,6 +88,7 @@ static void open_keys(struct pd_daemon *d)
 	else if (!(d->request_key = pd_request_load_key(d->cfg.request_key_file)))
 		log_err("[server] request_key %s: not a P-256 public key or certificate",
 			d->cfg.request_key_file);
+	return 0;
 }
 
 static int on_term(sd_event_source *s, const struct signalfd_siginfo *si,
@@ -176,11 +180,16 @@ int main(int argc, char **argv)
 	}
 	r = pd_secure_init();
 	if (r < 0) {
-		log_err("cannot make the process non-dumpable: %s", strerror(-r));
+		log_err("cannot set up locked, non-dumpable memory for card data and "
+			"keys: %s (RLIMIT_MEMLOCK: raise LimitMEMLOCK=)", strerror(-r));
 		return 1;
 	}
 	umask(0077);
-	open_keys(&d);
+	if (open_keys(&d) < 0) {
+		log_err("keys need locked memory: not starting");
+		pd_config_free(&d.cfg);
+		return 1;
+	}
 	r = pd_used_open(d.cfg.state_dir, &d.used);
 	if (r < 0) {
 		log_err("state directory %s: %s", d.cfg.state_dir, strerror(-r));
