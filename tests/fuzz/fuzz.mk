@@ -1,10 +1,11 @@
 # libFuzzer harnesses, one per parser that faces input (issue 3: TR-31 and
-# PIN blocks; issue 19: ISO 8583, the bank's request handling, BER-TLV, EMV
-# card responses, tracks, paytermd.conf, payment request JWS on both sides,
-# the pull-queue answer, the terminal submission and the server's HTTP
-# requests).  Built with clang in the normal build only (not SAN=1);
-# tests/check runs each one briefly through tests/fuzz/run, tests/fuzz/campaign
-# runs them for millions of executions (docs/testing.md, "Fuzzing").
+# PIN blocks; issue 19: ISO 8583, the bank's request handling, the server's
+# handling of the bank's answers, BER-TLV, EMV card responses, tracks,
+# paytermd.conf, payment request JWS on both sides, the pull-queue answer,
+# the terminal submission and the server's HTTP requests).  Built with
+# clang in the normal build only (not SAN=1); tests/check runs each one
+# briefly through tests/fuzz/run, tests/fuzz/campaign runs them for millions
+# of executions (docs/testing.md, "Fuzzing").
 #
 # The library sources are compiled once more with coverage instrumentation
 # (-fsanitize=fuzzer-no-link) into $(B)/fuzz-obj/ and collected in one
@@ -20,8 +21,8 @@ PT_FUZZ_BASE := -std=gnu11 -D_GNU_SOURCE -g -O1 $(PT_FUZZ_WARN) \
 PT_FUZZ_CFLAGS := $(PT_FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 PT_FUZZ_OBJFLAGS := $(PT_FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined
 
-PT_FUZZ_NAMES := tr31 pinblock iso8583 bank tlv emv track config request jws \
-	pending submit http
+PT_FUZZ_NAMES := tr31 pinblock iso8583 bank bankresp tlv emv track config \
+	request jws pending submit http
 PT_FUZZERS := $(PT_FUZZ_NAMES:%=$(B)/tests/fuzz/%)
 
 userspace: $(PT_FUZZERS)
@@ -86,9 +87,10 @@ $(B)/tests/fuzz/jws: $(PT_FZ_PS)
 $(B)/tests/fuzz/jws: PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS)
 
 # the server harnesses share the in-process server of fuzz_server.h
-$(B)/tests/fuzz/submit $(B)/tests/fuzz/http: tests/fuzz/fuzz_server.h \
-	$(PT_FZ_PS) $(PT_FZ_ISO) $(PT_FZ_CRYPTO)
-$(B)/tests/fuzz/submit $(B)/tests/fuzz/http: PT_FUZZ_LDLIBS = $(PS_LDLIBS)
+PT_FUZZ_SERVERS := $(B)/tests/fuzz/submit $(B)/tests/fuzz/http \
+	$(B)/tests/fuzz/bankresp
+$(PT_FUZZ_SERVERS): tests/fuzz/fuzz_server.h $(PT_FZ_PS) $(PT_FZ_ISO) $(PT_FZ_CRYPTO)
+$(PT_FUZZ_SERVERS): PT_FUZZ_LDLIBS = $(PS_LDLIBS)
 
 $(B)/tests/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_jws.h
 	@mkdir -p $(dir $@)

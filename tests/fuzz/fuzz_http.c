@@ -27,7 +27,7 @@ static void route(struct evhttp_request *req, void *arg)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	fz_srv_init(route);
+	fz_srv_init(route, 1);
 	return 0;
 }
 

@@ -9,8 +9,9 @@
  *    12.34 EUR whose payment request req_fuzz (signed with the test key,
  *    FZ_REQUEST_PAYLOAD) is queued for T1.  It is emptied and refilled
  *    before every input, so no input depends on the ones before;
- *  - no bank: the bank link never comes up (127.0.0.1 port 1), so a
- *    submission that gets that far is answered 91 ("failed");
+ *  - the bank link to 127.0.0.1 at the port the harness gives: port 1
+ *    means no bank (the link never comes up, a submission that gets that
+ *    far is answered 91, "failed"); fuzz_bankresp plays the bank there;
  *  - libevent's evhttp on a Unix socket with the limits of the server's
  *    listeners (mk_http() in http.c: 64 KiB body, 16 KiB headers, GET and
  *    POST) but without TLS: the bytes of an input reach evhttp's parser as
@@ -105,7 +106,8 @@ static void fz_srv_reset(void)
 		fz_die("request_seq");
 }
 
-static void fz_srv_init(void (*cb)(struct evhttp_request *, void *))
+static void fz_srv_init(void (*cb)(struct evhttp_request *, void *),
+			int bank_port)
 {
 	static char hash[65];
 	struct evhttp *h;
@@ -123,7 +125,8 @@ static void fz_srv_init(void (*cb)(struct evhttp_request *, void *))
 					    .email = "payer@example.org" };
 	fz_cfg = (struct ps_config){
 		.jws_kid = "payterm-1", .db = "sqlite::memory:", .workers = 1,
-		.bank_host = "127.0.0.1", .bank_port = 1, .bank_timeout_ms = 5000,
+		.bank_host = "127.0.0.1", .bank_port = bank_port,
+		.bank_timeout_ms = 5000,
 		.reversal_retry_ms = 1000, .acquirer_id = "123456",
 		.request_ttl_s = 300, .code_ttl_s = 300, .code_digits = 12,
 		.longpoll_max_s = 60, .max_attempts = 3,

@@ -26,7 +26,7 @@ static void submit(struct evhttp_request *req, void *arg)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	fz_srv_init(submit);
+	fz_srv_init(submit, 1);
 	return 0;
 }
 
