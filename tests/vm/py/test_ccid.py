@@ -200,6 +200,12 @@ def test_only_marked_interfaces_bound():
     expect_errno(errno.ENODEV, write_sysfs, DRIVER + 'bind', intf)
     claim_ccid()
     find_ccid()
+    # a mark outlives an unbind: the bind file takes it again
+    write_sysfs(DRIVER + 'unbind', intf)
+    assert bound_driver(intf) is None
+    write_sysfs(DRIVER + 'bind', intf)
+    assert bound_driver(intf) == 'payterm_ccid'
+    find_ccid()
 
 
 @T.case
