@@ -64,11 +64,12 @@ $(B)/obj/%.o: %.c
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # make check: unit tests (plain, ASan/UBSan, Valgrind), the VM suite, e2e,
-# fuzz smoke runs; ends with "N passed, N failed".
+# fuzz smoke runs; ends with "N passed, N failed". Strict: a test, build,
+# tool or case that is missing fails instead of being skipped.
 check: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 userspace
-	tests/check
+	tests/check --strict
 
 check-unit: userspace
 	$(MAKE) SAN=1 userspace
