@@ -19,9 +19,25 @@
 #define ERR_PREFIX "org.payterm.Error."
 #define POLKIT_ACTION "org.payterm.pay"
 
-static const char *const prop_names[] = {
-	"State", "EntryMode", "MaskedPan", "PinDigits", "ResultCode",
-	"AuthCode", "Message",
+/* The properties that change, in the bit order of pd_txn_hooks.changed,
+ * with their D-Bus types (for the PropertiesChanged built here). */
+static const struct {
+	const char *name, *sig;
+} changing[] = {
+	{ "State", "s" }, { "EntryMode", "s" }, { "MaskedPan", "s" },
+	{ "PinDigits", "y" }, { "ResultCode", "s" }, { "AuthCode", "s" },
+	{ "Message", "s" },
+};
+
+/* Every property of a transaction, for InterfacesAdded. */
+static const struct {
+	const char *name, *sig;
+} txn_props[] = {
+	{ "State", "s" }, { "Amount", "t" }, { "Currency", "s" },
+	{ "MerchantName", "s" }, { "OrderId", "s" }, { "Description", "s" },
+	{ "RequestId", "s" }, { "EntryMode", "s" }, { "MaskedPan", "s" },
+	{ "PinDigits", "y" }, { "ResultCode", "s" }, { "AuthCode", "s" },
+	{ "Message", "s" },
 };
 
 /* ---------------- readers ---------------- */
@@ -93,13 +109,37 @@ void pd_bus_reader_removed(struct pd_daemon *d, struct pd_reader *r)
 
 /* ---------------- transactions ---------------- */
 
-static int txn_prop(sd_bus *bus, const char *path, const char *iface,
-		    const char *prop, sd_bus_message *reply, void *user,
-		    sd_bus_error *err)
+/*
+ * A transaction belongs to the client that started it: only that unique
+ * bus name (or root, the operator) may read its properties or call its
+ * methods, and its signals are sent to that name alone (unicast, below).
+ */
+static bool txn_caller_ok(const struct pd_txnobj *o, sd_bus_message *m)
 {
-	struct pd_txnobj *o = user;
-	struct pd_txn *t = o->txn;
+	const char *s = m ? sd_bus_message_get_sender(m) : NULL;
+	sd_bus_creds *c = NULL;
+	uid_t uid = 1;
+	bool ok = false;
 
+	if (!m)
+		return false;
+	if (s && o->owner && !strcmp(s, o->owner))
+		return true;
+	if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &c) >= 0 &&
+	    sd_bus_creds_get_euid(c, &uid) >= 0 && uid == 0)
+		ok = true;
+	sd_bus_creds_unref(c);
+	return ok;
+}
+
+static int txn_denied(sd_bus_error *err)
+{
+	return sd_bus_error_set(err, SD_BUS_ERROR_ACCESS_DENIED,
+				"This transaction belongs to another client");
+}
+
+static int txn_append(struct pd_txn *t, const char *prop, sd_bus_message *reply)
+{
 	if (!strcmp(prop, "State"))
 		return sd_bus_message_append(reply, "s", pd_state_name(t->state));
 	if (!strcmp(prop, "Amount"))
@@ -129,22 +169,41 @@ static int txn_prop(sd_bus *bus, const char *path, const char *iface,
 	return -ENOENT;
 }
 
-static int caller_allowed(struct pd_txnobj *o, sd_bus_message *m)
+static int txn_prop(sd_bus *bus, const char *path, const char *iface,
+		    const char *prop, sd_bus_message *reply, void *user,
+		    sd_bus_error *err)
 {
-	const char *s = sd_bus_message_get_sender(m);
-	sd_bus_creds *c = NULL;
-	uid_t uid = 1;
+	struct pd_txnobj *o = user;
 
-	if (s && o->owner && !strcmp(s, o->owner))
-		return 1;
-	/* root may cancel anything (operator) */
-	if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &c) >= 0 &&
-	    sd_bus_creds_get_euid(c, &uid) >= 0 && uid == 0) {
-		sd_bus_creds_unref(c);
+	if (!txn_caller_ok(o, sd_bus_get_current_message(bus)))
+		return txn_denied(err);
+	return txn_append(o->txn, prop, reply);
+}
+
+/*
+ * The object is registered as a fallback vtable on its own path so that
+ * this decides, per call, whether it exists for the caller: hidden from
+ * other clients' GetManagedObjects and introspection (not listed), and
+ * AccessDenied for anything else they send to it.
+ */
+static int txn_find(sd_bus *bus, const char *path, const char *iface,
+		    void *user, void **found, sd_bus_error *err)
+{
+	struct pd_txnobj *o = user;
+	sd_bus_message *m = sd_bus_get_current_message(bus);
+	const char *mi;
+
+	if (strcmp(path, o->path))
+		return 0;
+	if (txn_caller_ok(o, m)) {
+		*found = o;
 		return 1;
 	}
-	sd_bus_creds_unref(c);
-	return 0;
+	mi = m ? sd_bus_message_get_interface(m) : NULL;
+	if (!m || (mi && (!strcmp(mi, "org.freedesktop.DBus.ObjectManager") ||
+			  !strcmp(mi, "org.freedesktop.DBus.Introspectable"))))
+		return 0;
+	return txn_denied(err);
 }
 
 static int method_cancel(sd_bus_message *m, void *user, sd_bus_error *err)
@@ -152,9 +211,8 @@ static int method_cancel(sd_bus_message *m, void *user, sd_bus_error *err)
 	struct pd_txnobj *o = user;
 	int r;
 
-	if (!caller_allowed(o, m))
-		return sd_bus_error_set(err, ERR_PREFIX "NotAuthorized",
-					"Only the caller that started the payment may cancel it");
+	if (!txn_caller_ok(o, m))
+		return txn_denied(err);
 	r = pd_txn_cancel(o->txn, "Cancelled");
 	if (r == -EALREADY)
 		return sd_bus_error_set(err, ERR_PREFIX "Finished",
@@ -187,6 +245,95 @@ static const sd_bus_vtable txn_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
+/* A signal about @o, addressed to its owner only. */
+static int txn_signal_new(struct pd_txnobj *o, const char *path,
+			  const char *iface, const char *member,
+			  sd_bus_message **m)
+{
+	int r;
+
+	*m = NULL;
+	if (!o->owner)
+		return -ENOENT;
+	r = sd_bus_message_new_signal(o->d->bus, m, path, iface, member);
+	if (r >= 0)
+		r = sd_bus_message_set_destination(*m, o->owner);
+	if (r < 0)
+		*m = sd_bus_message_unref(*m);
+	return r;
+}
+
+static void txn_signal_send(struct pd_txnobj *o, sd_bus_message *m, int r)
+{
+	if (r >= 0)
+		r = sd_bus_send(o->d->bus, m, NULL);
+	if (r < 0)
+		log_warn("transaction %u: signal to %s: %s", o->txn->id,
+			 o->owner ? o->owner : "?", strerror(-r));
+	sd_bus_message_unref(m);
+}
+
+static int append_prop(sd_bus_message *m, struct pd_txn *t, const char *name,
+		       const char *sig)
+{
+	int r = sd_bus_message_open_container(m, 'e', "sv");
+
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", name);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', sig);
+	if (r >= 0)
+		r = txn_append(t, name, m);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	return r;
+}
+
+/* ObjectManager InterfacesAdded / InterfacesRemoved, to the owner only. */
+static void txn_send_added(struct pd_txnobj *o)
+{
+	sd_bus_message *m;
+	size_t i;
+	int r;
+
+	r = txn_signal_new(o, PD_ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+			   "InterfacesAdded", &m);
+	if (r == -ENOENT)
+		return;
+	if (r >= 0)
+		r = sd_bus_message_append(m, "o", o->path);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sa{sv}}");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'e', "sa{sv}");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", "org.payterm.Transaction1");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	for (i = 0; r >= 0 && i < sizeof(txn_props) / sizeof(txn_props[0]); i++)
+		r = append_prop(m, o->txn, txn_props[i].name, txn_props[i].sig);
+	for (i = 0; r >= 0 && i < 3; i++)
+		r = sd_bus_message_close_container(m);
+	txn_signal_send(o, m, r);
+}
+
+static void txn_send_removed(struct pd_txnobj *o)
+{
+	sd_bus_message *m;
+	int r;
+
+	r = txn_signal_new(o, PD_ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+			   "InterfacesRemoved", &m);
+	if (r == -ENOENT)
+		return;
+	if (r >= 0)
+		r = sd_bus_message_append(m, "oas", o->path, 1,
+					  "org.payterm.Transaction1");
+	txn_signal_send(o, m, r);
+}
+
 static void txnobj_free(struct pd_txnobj *o)
 {
 	struct pd_daemon *d = o->d;
@@ -201,7 +348,7 @@ static void txnobj_free(struct pd_txnobj *o)
 		d->active = NULL;
 	pd_submit_detach(o);
 	if (o->slot && d->bus && !d->stopping)
-		sd_bus_emit_object_removed(d->bus, o->path);
+		txn_send_removed(o);
 	sd_bus_slot_unref(o->slot);
 	sd_bus_track_unref(o->track);
 	sd_event_source_disable_unref(o->linger);
@@ -226,18 +373,35 @@ static void terminal_changed(struct pd_daemon *d)
 static void hook_changed(struct pd_txn *t, unsigned props)
 {
 	struct pd_txnobj *o = t->user;
-	const char *names[8];
+	sd_bus_message *m;
 	unsigned i, n = 0;
+	int r;
 
 	if (!o->slot)
 		return;
-	for (i = 0; i < sizeof(prop_names) / sizeof(prop_names[0]); i++)
+	for (i = 0; i < sizeof(changing) / sizeof(changing[0]); i++)
 		if (props & (1U << i))
-			names[n++] = prop_names[i];
-	names[n] = NULL;
-	if (n)
-		sd_bus_emit_properties_changed_strv(o->d->bus, o->path,
-				"org.payterm.Transaction1", (char **)names);
+			n++;
+	if (!n)
+		return;
+	/* PropertiesChanged (PIN digit counts, the masked PAN...) is for the
+	 * owner alone: sd_bus_emit_properties_changed() would broadcast it */
+	r = txn_signal_new(o, o->path, "org.freedesktop.DBus.Properties",
+			   "PropertiesChanged", &m);
+	if (r == -ENOENT)
+		return;
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", "org.payterm.Transaction1");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	for (i = 0; r >= 0 && i < sizeof(changing) / sizeof(changing[0]); i++)
+		if (props & (1U << i))
+			r = append_prop(m, t, changing[i].name, changing[i].sig);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "as", 0);
+	txn_signal_send(o, m, r);
 }
 
 static int on_linger(sd_event_source *s, uint64_t usec, void *user)
@@ -254,10 +418,19 @@ static void hook_finished(struct pd_txn *t)
 	log_info("transaction %u finished: %s%s%s (%s)", t->id,
 		 pd_state_name(t->state), t->result_code[0] ? " " : "",
 		 t->result_code, t->message);
-	if (o->slot)
-		sd_bus_emit_signal(d->bus, o->path, "org.payterm.Transaction1",
-				   "Finished", "sss", pd_state_name(t->state),
-				   t->result_code, t->message);
+	if (o->slot) {
+		sd_bus_message *m;
+		int r = txn_signal_new(o, o->path, "org.payterm.Transaction1",
+				       "Finished", &m);
+
+		if (r != -ENOENT) {
+			if (r >= 0)
+				r = sd_bus_message_append(m, "sss",
+						pd_state_name(t->state),
+						t->result_code, t->message);
+			txn_signal_send(o, m, r);
+		}
+	}
 	if (d->active == o) {
 		d->active = NULL;
 		terminal_changed(d);
@@ -443,8 +616,9 @@ static int start_txn(struct pending *p)
 					"A reader is claimed by another process");
 		return sd_bus_reply_method_errnof(m, -r, "Cannot start: %m");
 	}
-	r = sd_bus_add_object_vtable(d->bus, &o->slot, o->path,
-				     "org.payterm.Transaction1", txn_vtable, o);
+	r = sd_bus_add_fallback_vtable(d->bus, &o->slot, o->path,
+				       "org.payterm.Transaction1", txn_vtable,
+				       txn_find, o);
 	if (r >= 0 && sender) {
 		r = sd_bus_track_new(d->bus, &o->track, on_track_gone, o);
 		if (r >= 0)
@@ -455,7 +629,7 @@ static int start_txn(struct pending *p)
 		return sd_bus_reply_method_errno(m, -r, NULL);
 	}
 	d->active = o;
-	sd_bus_emit_object_added(d->bus, o->path);
+	txn_send_added(o);
 	terminal_changed(d);
 	log_info("transaction %u started by %s: request %s, order %s, "
 		 "%llu %s", o->txn->id, sender ? sender : "?", p->req.id,
@@ -765,8 +939,25 @@ int pd_bus_setup(struct pd_daemon *d)
 		r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
 		return r;
-	d->polkit = getenv("PAYTERMD_NO_POLKIT") ? 0 : check_polkit_present(d);
-	log_info("polkit %s", d->polkit ? "present: checking " POLKIT_ACTION :
-		 "absent: the bus policy alone decides");
+	/* Fail closed: every StartPayment asks polkit; when polkitd is not
+	 * on the bus (absent, stopped, crashed) the check fails and the
+	 * payment is refused.  Only a test build (make: build/paytermd-test,
+	 * -DPAYTERMD_TEST_BUILD, never installed) can switch it off. */
+	d->polkit = true;
+#ifdef PAYTERMD_TEST_BUILD
+	if (getenv("PAYTERMD_NO_POLKIT")) {
+		d->polkit = false;
+		log_warn("TEST BUILD: PAYTERMD_NO_POLKIT set: polkit is not asked, "
+			 "the bus policy alone decides");
+	}
+#else
+	if (getenv("PAYTERMD_NO_POLKIT"))
+		log_warn("PAYTERMD_NO_POLKIT ignored: only test builds honour it");
+#endif
+	if (d->polkit)
+		log_info("polkit: checking " POLKIT_ACTION " for every payment%s",
+			 check_polkit_present(d) ? "" :
+			 " (org.freedesktop.PolicyKit1 not on the bus now: "
+			 "payments are refused until it is)");
 	return 0;
 }

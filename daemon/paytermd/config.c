@@ -200,6 +200,18 @@ static int handler(void *user, const char *sec, const char *key,
 		cfg->submit_attempts = (unsigned)n;
 		return 1;
 	}
+	if (IS("server", "request_max_lifetime")) {
+		if (parse_uint(v, 60, 86400, &n))
+			return bad(c, sec, key, "must be 60..86400 seconds, got '%s'", v);
+		cfg->request_max_lifetime_s = (unsigned)n;
+		return 1;
+	}
+	if (IS("server", "proxy")) {
+		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+		    strpbrk(v, " \t"))
+			return bad(c, sec, key, "must be an http:// or https:// URL, got '%s'", v);
+		return !set_str(&cfg->proxy, v);
+	}
 	if (IS("server", "pull")) {
 		if (parse_bool(v, &cfg->pull))
 			return bad(c, sec, key, "must be yes or no, got '%s'", v);
@@ -310,6 +322,7 @@ static void defaults(struct pd_config *cfg)
 	cfg->server_timeout_s = 15;
 	memcpy(cfg->country, "276", 4);
 	cfg->submit_attempts = 3;
+	cfg->request_max_lifetime_s = 900;
 	cfg->pin_block_format = -1;
 	cfg->pin_min = 4;
 	cfg->pin_max = 12;
@@ -378,6 +391,7 @@ void pd_config_free(struct pd_config *cfg)
 	free(cfg->cert_file);
 	free(cfg->key_file);
 	free(cfg->request_key_file);
+	free(cfg->proxy);
 	free(cfg->terminal_id);
 	free(cfg->merchant_id);
 	free(cfg->keystore);

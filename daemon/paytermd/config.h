@@ -36,6 +36,8 @@ struct pd_config {
 	unsigned server_timeout_s;	/* one HTTP exchange, default 15 */
 	unsigned submit_attempts;	/* status queries before reversal, 3 */
 	bool pull;			/* poll the server's pull queue */
+	unsigned request_max_lifetime_s; /* exp - iat at most, default 900 */
+	char *proxy;			/* HTTPS proxy URL, NULL: none (never env) */
 	/* [terminal] */
 	char *terminal_id;		/* required, 1..8 chars */
 	char *merchant_id;		/* required, 1..15 chars */

@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	pd_request_set_max_lifetime(d.cfg.request_max_lifetime_s);
 	if (check) {
 		printf("%s: ok\n", d.config_path);
 		pd_config_free(&d.cfg);

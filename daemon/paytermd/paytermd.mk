@@ -20,6 +20,24 @@ $(B)/paytermd: $(B)/obj/daemon/paytermd/main.o $(PD_SVC_OBJS) $(PD_CORE_OBJS) \
 
 PROGRAMS += $(B)/paytermd
 
+# paytermd-test: the same daemon built with -DPAYTERMD_TEST_BUILD, where
+# PAYTERMD_NO_POLKIT=1 lets the bus policy alone decide (the VM tests have no
+# polkitd).  Built with the unit tests, never installed: the installed
+# paytermd always asks polkit and refuses payments when it cannot.
+PD_TESTBUILD_OBJS := $(B)/obj/daemon/paytermd-test/bus.o
+$(B)/obj/daemon/paytermd-test/%.o: daemon/paytermd/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(PD_VERSION_DEF) $(PD_INCLUDES) \
+		-DPAYTERMD_TEST_BUILD -MMD -MP -c -o $@ $<
+
+$(B)/paytermd-test: $(B)/obj/daemon/paytermd/main.o \
+		$(filter-out $(B)/obj/daemon/paytermd/bus.o,$(PD_SVC_OBJS)) \
+		$(PD_TESTBUILD_OBJS) $(PD_CORE_OBJS) $(PD_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PD_LDLIBS)
+
+userspace: $(B)/paytermd-test
+
 PD_TEST_SRCS := $(sort $(wildcard tests/unit/paytermd/test_*.c))
 PD_TESTS := $(PD_TEST_SRCS:tests/unit/paytermd/test_%.c=$(B)/tests/unit/paytermd_%)
 UNIT_TESTS += $(PD_TESTS)

@@ -17,6 +17,14 @@
 
 #define MAX_SKEW 300
 
+/* exp - iat at most this ([server] request_max_lifetime) */
+static int64_t max_lifetime = PD_REQUEST_MAX_LIFETIME;
+
+void pd_request_set_max_lifetime(int64_t seconds)
+{
+	max_lifetime = seconds > 0 ? seconds : PD_REQUEST_MAX_LIFETIME;
+}
+
 EVP_PKEY *pd_request_load_key(const char *path)
 {
 	EVP_PKEY *k = NULL;
@@ -178,7 +186,8 @@ enum pd_req_err pd_request_verify(EVP_PKEY *key, const char *jws,
 		     sizeof(req->currency), 3) ||
 	    strspn(req->currency, "0123456789") != 3 ||
 	    !json_is_integer(amt) || json_integer_value(amt) < 1 ||
-	    json_integer_value(amt) > 999999999999LL || !json_is_integer(exp)) {
+	    json_integer_value(amt) > 999999999999LL || !json_is_integer(exp) ||
+	    !json_is_integer(iat)) {
 		snprintf(why, whylen, "request lacks a valid claim");
 		goto out;
 	}
@@ -207,9 +216,20 @@ enum pd_req_err pd_request_verify(EVP_PKEY *key, const char *jws,
 		e = PD_REQ_EXPIRED;
 		goto out;
 	}
-	if (json_is_integer(iat) && json_integer_value(iat) > now + MAX_SKEW) {
+	if (json_integer_value(iat) > now + MAX_SKEW) {
 		snprintf(why, whylen, "request issued in the future");
 		e = PD_REQ_NOT_YET;
+		goto out;
+	}
+	/* a request valid for hours is a standing order, not a payment
+	 * request: whoever holds it could charge the card long after */
+	if (req->expires - json_integer_value(iat) > max_lifetime ||
+	    req->expires < json_integer_value(iat)) {
+		snprintf(why, whylen, "request valid for %lld s (exp - iat), more "
+			 "than %lld s", (long long)(req->expires -
+						    json_integer_value(iat)),
+			 (long long)max_lifetime);
+		e = PD_REQ_LIFETIME;
 		goto out;
 	}
 	snprintf(req->jws, sizeof(req->jws), "%s", jws);
@@ -229,6 +249,7 @@ struct used_ent {
 };
 
 struct pd_used {
+	char *dir;
 	char *path;
 	struct used_ent *e;
 	size_t n, cap;
@@ -259,7 +280,10 @@ int pd_used_open(const char *dir, struct pd_used **out)
 	long long exp;
 	FILE *f;
 
-	if (!u || asprintf(&u->path, "%s/used-requests", dir) < 0) {
+	if (!u || !(u->dir = strdup(dir)) ||
+	    asprintf(&u->path, "%s/used-requests", dir) < 0) {
+		if (u)
+			free(u->dir);
 		free(u);
 		return -ENOMEM;
 	}
@@ -285,6 +309,18 @@ bool pd_used_seen(struct pd_used *u, const char *id)
 		if (!strcmp(u->e[i].id, id))
 			return true;
 	return false;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		r = -errno;
+	close(fd);
+	return r;
 }
 
 int pd_used_add(struct pd_used *u, const char *id, int64_t expires, int64_t now)
@@ -321,6 +357,10 @@ int pd_used_add(struct pd_used *u, const char *id, int64_t expires, int64_t now)
 		r = -errno;
 	if (!r && rename(tmp, u->path))
 		r = -errno;
+	/* the rename is durable only once the directory is: a power cut
+	 * before that could bring the old list back, and the request with it */
+	if (!r)
+		r = fsync_dir(u->dir);
 	free(tmp);
 	return r;
 }
@@ -333,5 +373,6 @@ void pd_used_free(struct pd_used *u)
 		free(u->e[i].id);
 	free(u->e);
 	free(u->path);
+	free(u->dir);
 	free(u);
 }

@@ -21,7 +21,13 @@ enum pd_req_err {
 	PD_REQ_NOT_YET,		/* iat in the future (beyond 5 min skew) */
 	PD_REQ_WRONG_TERMINAL,
 	PD_REQ_USED,		/* single use: seen before */
+	PD_REQ_LIFETIME,	/* exp - iat above the maximum lifetime */
 };
+
+/* Default maximum of exp - iat, seconds ([server] request_max_lifetime). */
+#define PD_REQUEST_MAX_LIFETIME	900
+/* Set the maximum of exp - iat for every verification (<= 0: default). */
+void pd_request_set_max_lifetime(int64_t seconds);
 
 /* Load a P-256 public key from a PEM public key or certificate. */
 EVP_PKEY *pd_request_load_key(const char *path);
@@ -39,7 +45,8 @@ enum pd_req_err pd_request_verify(EVP_PKEY *key, const char *jws,
 struct pd_used;
 int pd_used_open(const char *dir, struct pd_used **out);
 bool pd_used_seen(struct pd_used *u, const char *id);
-/* Remember @id until @expires (persisted with fsync before returning). */
+/* Remember @id until @expires (persisted before returning: the file is
+ * written, fsync'd, renamed over the old one, and the directory fsync'd). */
 int pd_used_add(struct pd_used *u, const char *id, int64_t expires, int64_t now);
 void pd_used_free(struct pd_used *u);
 

@@ -131,6 +131,10 @@ CURL *pd_http_easy(struct pd_http *h, const char *url_path, long timeout_s,
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)c->server_timeout_s);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, u);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "paytermd/" PD_VERSION);
+	/* never the environment's proxy (https_proxy, ALL_PROXY...): only
+	 * [server] proxy; "" disables proxies, NOPROXY "" ignores no_proxy */
+	curl_easy_setopt(e, CURLOPT_PROXY, c->proxy ? c->proxy : "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, c->proxy ? "" : "*");
 	errbuf[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	return e;

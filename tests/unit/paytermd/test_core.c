@@ -288,6 +288,61 @@ START_TEST(t_request)
 }
 END_TEST
 
+/* exp - iat is capped ([server] request_max_lifetime, default 900 s); a
+ * request without iat cannot be capped and is refused. */
+static enum pd_req_err verify_lifetime(int64_t now, json_t *iat, int64_t exp)
+{
+	struct pd_request req;
+	char why[128], *jws;
+	json_t *c = claims("req-life", exp);
+	enum pd_req_err e;
+
+	if (iat)
+		json_object_set_new(c, "iat", iat);
+	else
+		json_object_del(c, "iat");
+	jws = sign(server_key, "ES256", c);
+	e = pd_request_verify(server_key, jws, "TERM0001", now, &req, why,
+			      sizeof(why));
+	free(jws);
+	json_decref(c);
+	return e;
+}
+
+START_TEST(t_request_lifetime)
+{
+	int64_t now = time(NULL);
+
+	keys_setup();
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now - 10), now + 890),
+			 PD_REQ_OK);
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now), now + 900),
+			 PD_REQ_OK);
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now), now + 901),
+			 PD_REQ_LIFETIME);
+	/* a year-long request, recently issued or not */
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now - 10),
+					 now + 365 * 86400), PD_REQ_LIFETIME);
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now - 86400), now + 60),
+			 PD_REQ_LIFETIME);
+	/* iat after exp, iat missing or not a number */
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now + 200), now + 100),
+			 PD_REQ_LIFETIME);
+	ck_assert_int_eq(verify_lifetime(now, NULL, now + 100), PD_REQ_MALFORMED);
+	ck_assert_int_eq(verify_lifetime(now, json_string("now"), now + 100),
+			 PD_REQ_MALFORMED);
+	/* configured lower */
+	pd_request_set_max_lifetime(60);
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now - 10), now + 50),
+			 PD_REQ_OK);
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now - 10), now + 51),
+			 PD_REQ_LIFETIME);
+	pd_request_set_max_lifetime(0);		/* back to the default */
+	ck_assert_int_eq(verify_lifetime(now, json_integer(now), now + 900),
+			 PD_REQ_OK);
+}
+END_TEST
+
 /* One answer of the pull queue: verified, single use, cursor. */
 static unsigned n_added;
 static char last_added[80];
@@ -1119,6 +1174,7 @@ int main(void)
 	tcase_add_test(tc, t_card_swipe);
 	tcase_add_test(tc, t_card_t57);
 	tcase_add_test(tc, t_request);
+	tcase_add_test(tc, t_request_lifetime);
 	tcase_add_test(tc, t_used);
 	tcase_add_test(tc, t_pending);
 	tcase_add_test(tc, t_seal_aes);

@@ -17,7 +17,13 @@ from payterm_uapi import wait_until
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '../../..'))
 B = os.path.join(ROOT, os.environ.get('B', 'build'))
 CTL = os.path.join(B, 'paytermctl')
-DAEMON = os.path.join(B, 'paytermd')
+# The test build (-DPAYTERMD_TEST_BUILD): the VM has no polkitd, and only
+# this build honours PAYTERMD_NO_POLKIT; the installed paytermd always asks
+# polkit (tests/vm/t-polkit runs that one).  PAYTERM_PAYTERMD_BIN picks
+# another binary (relative to the checkout or absolute).
+DAEMON = os.path.join(B, 'paytermd-test')
+if os.environ.get('PAYTERM_PAYTERMD_BIN'):
+    DAEMON = os.path.join(ROOT, os.environ['PAYTERM_PAYTERMD_BIN'])
 KEYTOOL = os.path.join(B, 'payterm-keytool')
 
 BUS_CONF = '''<!DOCTYPE busconfig PUBLIC
@@ -159,9 +165,10 @@ class Pay:
     (LITERAL: the request itself, or a pending request id).  ECHO: a
     function called with each line as it comes (the demo prints them)."""
 
-    def __init__(self, env, req, *opts, echo=None, literal=False):
+    def __init__(self, env, req, *opts, echo=None, literal=False, wrap=()):
+        """WRAP: a command prefix (e.g. setpriv ... to run as another user)."""
         arg = req if literal or req.startswith('@') else '@' + req
-        self.p = subprocess.Popen([CTL, 'pay'] + list(opts) + [arg],
+        self.p = subprocess.Popen(list(wrap) + [CTL, 'pay'] + list(opts) + [arg],
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, env=env)
         self.q = queue.Queue()

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 
@@ -24,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature  # noqa: E402
 
-from paytermd_lib import (ROOT, Pay as _Pay, Daemon as _Daemon,  # noqa: E402
+from paytermd_lib import (ROOT, DAEMON, Pay as _Pay,  # noqa: E402
+                          Daemon as _Daemon,
                           bus_env, ctl as _ctl, make_keystore, scan_files,
                           scan_memory as _scan_memory, start_bus,
                           write_config)
@@ -263,6 +265,131 @@ def t_swipe_error():
     ctl('cancel')
     rc, out = pay.finish()
     assert rc == 7, out
+    leak_check(D)
+
+
+# ---------------------------------------------------------------- keys
+
+def mappings(pid):
+    """[(start, end, line, vmflags)] of /proc/PID/smaps."""
+    out, cur = [], None
+    with open('/proc/%d/smaps' % pid) as f:
+        for line in f:
+            m = re.match(r'([0-9a-f]+)-([0-9a-f]+) ', line)
+            if m:
+                cur = [int(m.group(1), 16), int(m.group(2), 16), line.strip(), '']
+                out.append(cur)
+            elif line.startswith('VmFlags:') and cur:
+                cur[3] = line.split(':', 1)[1].split()
+    return out
+
+
+@T.case
+def t_key_pages():
+    """The KEK (and with it the DUKPT registers: one mapping) sits only in
+    locked (lo), undumpable (dd) pages of the daemon, never in its heap."""
+    kek = bytes.fromhex(open(W + '/kek').read().strip())
+    pid = D.p.pid
+    found = []
+    with open('/proc/%d/mem' % pid, 'rb', 0) as mem:
+        for lo, hi, line, flags in mappings(pid):
+            if 'wr' not in flags:
+                continue
+            try:
+                mem.seek(lo)
+                data = mem.read(hi - lo)
+            except OSError:
+                continue
+            if kek in data:
+                found.append((line, flags))
+    assert found, 'KEK not found in the daemon (scan broken?)'
+    bad = ['%s: %s' % (line, ' '.join(flags)) for line, flags in found
+           if 'lo' not in flags or 'dd' not in flags or '[heap]' in line]
+    assert not bad, 'KEK in pages not locked + dontdump:\n' + '\n'.join(bad)
+
+
+@T.case
+def t_memlock_refused():
+    """Without lockable memory (RLIMIT_MEMLOCK 0, no CAP_IPC_LOCK) the
+    daemon does not start: exit 1 and a message that says why."""
+    r = subprocess.run(
+        ['setpriv', '--inh-caps=-all', '--bounding-set=-ipc_lock',
+         'prlimit', '--memlock=0', DAEMON, '-c', W + '/paytermd.conf'],
+        capture_output=True, text=True, timeout=20,
+        env=dict(ENV, PAYTERMD_NO_POLKIT='1'))
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, (r.returncode, out)
+    assert 'LimitMEMLOCK' in out and 'mlock' in out, out
+    assert 'Terminal: idle' in ctl('status').stdout    # D unaffected
+
+
+# ---------------------------------------------------------------- proxy
+
+class ConnectSink:
+    """A TCP listener on 127.0.0.1 that records what each connection sends
+    first (a proxy's CONNECT line) and closes it."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.s = socket.socket()
+        self.s.bind(('127.0.0.1', 0))
+        self.s.listen(8)
+        self.port = self.s.getsockname()[1]
+        self.seen = []
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                return
+            c.settimeout(3)
+            try:
+                self.seen.append(c.recv(512))
+            except OSError:
+                self.seen.append(b'')
+            c.close()
+
+    def close(self):
+        self.s.close()
+
+
+def restart(env_extra=None, conf_extra=''):
+    global D
+    D.stop()
+    write_config(W, 'https://127.0.0.1:1', W + '/ca.pem', W + '/client.pem',
+                 W + '/client.key', W + '/sign.pub', 'TERM0001',
+                 'MERCHANT0001', conf_extra)
+    D = _Daemon(W, dict(ENV, **(env_extra or {})))
+
+
+@T.case
+def t_proxy_env_ignored():
+    """https_proxy & co. in the daemon's environment are ignored; only
+    [server] proxy sends the connection through a proxy."""
+    sink = ConnectSink()
+    url = 'http://127.0.0.1:%d' % sink.port
+    try:
+        restart({'https_proxy': url, 'HTTPS_PROXY': url, 'ALL_PROXY': url,
+                 'all_proxy': url, 'no_proxy': ''})
+        readers()
+        pay = Pay(request(KEY))
+        swipe_and_pin(pay)
+        rc, out = pay.finish()
+        assert rc == 1 and 'unreachable' in out, out
+        assert not sink.seen, 'environment proxy used: %r' % sink.seen
+        # positive control: the configured proxy is used
+        restart(conf_extra='[server]\nproxy = %s\n' % url)
+        pay = Pay(request(KEY))
+        swipe_and_pin(pay)
+        rc, out = pay.finish()
+        assert rc == 1, out
+        assert any(b'CONNECT 127.0.0.1:1' in x for x in sink.seen), sink.seen
+    finally:
+        sink.close()
+        restart()
     leak_check(D)
 
 
