@@ -69,6 +69,8 @@ START_TEST(t_defaults)
 	ck_assert_int_eq(c.pin_block_format, -1);
 	ck_assert_uint_ge(c.n_aids, 3);
 	ck_assert_str_eq(c.state_dir, "/var/lib/paytermd");
+	ck_assert_uint_eq(c.request_max_lifetime_s, 900);
+	ck_assert_ptr_null(c.proxy);		/* no proxy, never the environment's */
 	pd_config_free(&c);
 }
 END_TEST
@@ -82,7 +84,9 @@ START_TEST(t_values)
 		 "[pin]\nmin_length = 5\nmax_length = 6 ; inline comment\ntimeout = 20\n"
 		 "[card]\nentry_modes = swipe, tap\nchip_fallback = no\n"
 		 "aids = A0000000041010 A000000003101001\n"
-		 "[keys]\npin_block_format = 0\n", base);
+		 "[keys]\npin_block_format = 0\n"
+		 "[server]\nrequest_max_lifetime = 120\nproxy = http://10.0.0.1:3128\n",
+		 base);
 	ck_assert_int_eq(load(text, &c, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.pin_min, 5);
 	ck_assert_uint_eq(c.pin_max, 6);
@@ -92,6 +96,8 @@ START_TEST(t_values)
 	ck_assert_uint_eq(c.n_aids, 2);
 	ck_assert_uint_eq(c.aids[1].len, 8);
 	ck_assert_int_eq(c.pin_block_format, 0);
+	ck_assert_uint_eq(c.request_max_lifetime_s, 120);
+	ck_assert_str_eq(c.proxy, "http://10.0.0.1:3128");
 	pd_config_free(&c);
 }
 END_TEST
@@ -106,6 +112,10 @@ START_TEST(t_errors)
 	expect_err("[card]\naids = A0000000031010 XYZ\n", "AID 2", 12);
 	expect_err("[server]\ntimeout = 0\n", "[server] timeout", 12);
 	expect_err("[server]\nbogus = 1\n", "[server] bogus: unknown key", 12);
+	expect_err("[server]\nrequest_max_lifetime = 59\n",
+		   "[server] request_max_lifetime: must be 60..86400", 12);
+	expect_err("[server]\nrequest_max_lifetime = 86401\n", "request_max_lifetime", 12);
+	expect_err("[server]\nproxy = socks5://h:1\n", "[server] proxy: must be an http", 12);
 	expect_err("[terminal]\nid = TOOLONGID\n", "[terminal] id: at most 8", 12);
 	expect_err("[keys]\npin_block_format = 1\n", "pin_block_format", 12);
 	expect_err("[card]\nchip_fallback = maybe\n", "yes or no", 12);
