@@ -22,6 +22,7 @@
 #include "fuzz_server.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 static int bank_fd = -1;
 static struct event *bank_ev;
@@ -34,11 +35,14 @@ static struct iso8583_msg q, a;
 
 static void send_frame(const uint8_t *m, size_t n)
 {
-	uint8_t hdr[2] = { (uint8_t)(n >> 8), (uint8_t)n };
+	uint8_t frame[ISO8583_MAX_MSG + 2];
 
 	if (bank_fd < 0 || !n || n > ISO8583_MAX_MSG)
 		return;
-	if (write(bank_fd, hdr, 2) != 2 || write(bank_fd, m, n) != (ssize_t)n)
+	frame[0] = (uint8_t)(n >> 8);
+	frame[1] = (uint8_t)n;
+	memcpy(frame + 2, m, n);
+	if (write(bank_fd, frame, n + 2) != (ssize_t)(n + 2))
 		fz_die("writing to the server");
 }
 
@@ -130,10 +134,11 @@ static void on_bank_data(evutil_socket_t fd, short what, void *arg)
 
 static void on_connect(evutil_socket_t lfd, short what, void *arg)
 {
-	int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
 
 	if (c < 0)
 		return;
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bank_fd >= 0) {
 		event_free(bank_ev);
 		close(bank_fd);

@@ -7,8 +7,10 @@
  *    request-signing key being the fuzzing test key of fuzz_jws.h;
  *  - an in-memory SQLite database holding one pending order A-1001 of
  *    12.34 EUR whose payment request req_fuzz (signed with the test key,
- *    FZ_REQUEST_PAYLOAD) is queued for T1.  It is emptied and refilled
- *    before every input, so no input depends on the ones before;
+ *    FZ_REQUEST_PAYLOAD) is queued for T1.  fz_srv_reset() copies it back
+ *    from a pristine copy before every input (the server's connection and
+ *    the harness's share the in-memory database), so no input depends on
+ *    the ones before;
  *  - the bank link to 127.0.0.1 at the port the harness gives: port 1
  *    means no bank (the link never comes up, a submission that gets that
  *    far is answered 91, "failed"); fuzz_bankresp plays the bank there;
@@ -33,6 +35,7 @@
 #include "fuzz_jws.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -62,6 +65,10 @@ static struct ps_worker fz_w;
 static char *fz_request_jws;
 static struct sockaddr_un fz_addr;
 static socklen_t fz_addrlen;
+/* the server's database is a shared-cache in-memory database; the harness
+ * has its own connection to it and a pristine copy */
+#define FZ_DB_URI "file:payterm-fuzz?mode=memory&cache=shared"
+static sqlite3 *fz_shared, *fz_pristine;
 
 static void fz_die(const char *what)
 {
@@ -69,16 +76,9 @@ static void fz_die(const char *what)
 	abort();
 }
 
-static void fz_sql(const char *sql)
+/* The fixture, once: the schema, order A-1001 and its request req_fuzz. */
+static void fz_srv_fixture(void)
 {
-	if (ps_db_exec(fz_w.db, sql, NULL, 0, NULL))
-		fz_die(sql);
-}
-
-/* Empty every table, then the counters and the fixture again. */
-static void fz_srv_reset(void)
-{
-	struct ps_db_res r;
 	int64_t now = ps_now_ms(), far = 4102444800000LL;
 	struct ps_order_new o = {
 		.id = "ord_fuzz", .merchant_id = "M1", .order_id = "A-1001",
@@ -88,22 +88,26 @@ static void fz_srv_reset(void)
 		.created_at = now, .expires_at = far, .max_attempts = 3,
 	};
 
-	if (ps_db_exec(fz_w.db, "SELECT name FROM sqlite_master WHERE type ="
-		       " 'table' AND name NOT LIKE 'sqlite_%'", NULL, 0, &r))
-		fz_die("listing the tables");
-	for (int i = 0; i < r.nrows; i++) {
-		char sql[128];
-
-		snprintf(sql, sizeof(sql), "DELETE FROM %s", ps_db_cell(&r, i, 0));
-		fz_sql(sql);
-	}
-	ps_db_res_free(&r);
 	if (ps_store_init(fz_w.db) || ps_order_insert(fz_w.db, &o) ||
 	    ps_request_insert(fz_w.db, "req_fuzz", "ord_fuzz", "T1", "terminal",
-			      fz_request_jws, 1, now, far))
+			      fz_request_jws, 1, now, far) ||
+	    ps_store_counter(fz_w.db, "request_seq") != 1)
 		fz_die("the fixture");
-	if (ps_store_counter(fz_w.db, "request_seq") != 1)
-		fz_die("request_seq");
+}
+
+static void fz_copy_db(sqlite3 *to, sqlite3 *from)
+{
+	sqlite3_backup *bk = sqlite3_backup_init(to, "main", from, "main");
+
+	if (!bk || sqlite3_backup_step(bk, -1) != SQLITE_DONE ||
+	    sqlite3_backup_finish(bk) != SQLITE_OK)
+		fz_die(sqlite3_errmsg(to));
+}
+
+/* The database as fz_srv_fixture() left it (a page copy: fast). */
+static void fz_srv_reset(void)
+{
+	fz_copy_db(fz_shared, fz_pristine);
 }
 
 static void fz_srv_init(void (*cb)(struct evhttp_request *, void *),
@@ -113,6 +117,12 @@ static void fz_srv_init(void (*cb)(struct evhttp_request *, void *),
 	struct evhttp *h;
 	int fd;
 
+	/* before any other use of SQLite: FZ_DB_URI is a URI */
+	if (sqlite3_config(SQLITE_CONFIG_URI, 1) != SQLITE_OK ||
+	    sqlite3_open_v2(FZ_DB_URI, &fz_shared, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL) ||
+	    sqlite3_open(":memory:", &fz_pristine))
+		fz_die("sqlite");
 	if (!getenv("PAYTERM_FUZZ_VERBOSE"))
 		ps_log_open("/dev/null", PS_LOG_DEBUG);
 	else
@@ -124,7 +134,7 @@ static void fz_srv_init(void (*cb)(struct evhttp_request *, void *),
 					    .phone = "+4915112345678",
 					    .email = "payer@example.org" };
 	fz_cfg = (struct ps_config){
-		.jws_kid = "payterm-1", .db = "sqlite::memory:", .workers = 1,
+		.jws_kid = "payterm-1", .db = "sqlite:" FZ_DB_URI, .workers = 1,
 		.bank_host = "127.0.0.1", .bank_port = bank_port,
 		.bank_timeout_ms = 5000,
 		.reversal_retry_ms = 1000, .acquirer_id = "123456",
@@ -146,7 +156,8 @@ static void fz_srv_init(void (*cb)(struct evhttp_request *, void *),
 	fz_w.db = ps_db_open(fz_cfg.db);
 	if (!fz_w.base || !fz_w.db)
 		fz_die("event base / database");
-	fz_srv_reset();
+	fz_srv_fixture();
+	fz_copy_db(fz_pristine, fz_shared);
 	fz_w.bank = ps_bank_new(fz_w.base, fz_cfg.bank_host, fz_cfg.bank_port, 0);
 	if (!fz_w.bank)
 		fz_die("bank link");
