@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "secure.h"
+#include "submit.h"
 
 static void close_keys(struct pd_daemon *d)
 {
@@ -201,6 +202,12 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	r = pd_submit_journal_open(&d);
+	if (r < 0) {
+		log_err("state directory %s: in-flight journal: %s", d.cfg.state_dir,
+			strerror(-r));
+		goto out;
+	}
 
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
@@ -239,6 +246,14 @@ int main(int argc, char **argv)
 		log_err("pull queue: %s", strerror(-r));
 		goto out;
 	}
+	/* payments a previous run left in flight: ask, then complete or reverse */
+	r = pd_submit_resume(&d);
+	if (r < 0) {
+		log_err("in-flight journal: %s", strerror(-r));
+		goto out;
+	}
+	if (r > 0)
+		log_notice("in-flight journal: %d payment%s resumed", r, r == 1 ? "" : "s");
 	sd_notifyf(0, "READY=1\nSTATUS=%s", d.ks ? "ready" :
 		   "not ready: key store unavailable");
 	log_info("paytermd " PD_VERSION " ready: terminal %s, merchant %s",
@@ -249,6 +264,7 @@ int main(int argc, char **argv)
 out:
 	d.stopping = true;
 	pd_bus_free_txns(&d);
+	pd_submit_free_all(&d);
 	pd_readers_stop(&d);
 	pd_pull_stop(&d);
 	pd_pending_clear(&d.pending);

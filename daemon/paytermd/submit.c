@@ -4,19 +4,45 @@
  * mutual TLS, libcurl's multi interface driven by the sd-event loop.
  *
  *   POST /v1/terminal/payments            Idempotency-Key: <per transaction>
- *        re-sent with the same key and body after a timeout, 409, 5xx
- *   GET  /v1/terminal/payments?idempotency_key=K    when retries are used up
- *   POST /v1/terminal/payments/{id}/reversal        result still unknown
+ *        re-sent with the same key and body while the outcome is unknown
+ *   GET  /v1/terminal/payments?idempotency_key=K    then, and to find the
+ *        payment behind an answer that is not trusted
+ *   POST /v1/terminal/payments/{id}/reversal        an approval the
+ *        terminal does not accept, until acknowledged
  *
- * Never charge twice: every retry of the submission carries the same
- * idempotency key; a lost answer is recovered by the status query; if the
- * status stays unknown the payment is reversed.  Never lose a result: an
- * answer that arrives is applied even if the caller has left.
+ * The outcome rules (docs/protocol.md "Outcome rules"):
  *
- * Trust the bank, not the server: an approval counts only with the bank's
- * response MAC (0210 field 64, checked with the DUKPT MAC verification
- * key of the transaction).  A missing or wrong MAC on an approval makes
- * the result untrusted: the payment is reversed and the transaction fails.
+ * - Approved only on the bank's word: response code 00 whose response MAC
+ *   (0210 field 64, under the DUKPT MAC verification key of this KSN)
+ *   verifies over the amount and currency *the terminal sent*, the auth
+ *   code, the response code and field 53 — and an answer that agrees with
+ *   itself (state approved, the amount and currency sent).  The server's
+ *   "approved" flag, state and amount decide nothing.
+ * - Anything that would be an approval and is not that (no MAC, a wrong
+ *   MAC, an old approval replayed, an amount changed, 00 with another
+ *   state) is not approved; the payment behind our idempotency key is
+ *   looked up and, if the server holds it approved, reversed.
+ * - A decline needs no MAC to be reported as not paid; one that carries a
+ *   MAC that does not verify is treated as a claim the terminal cannot
+ *   check (looked up, reversed if approved).  A decline is never turned
+ *   into an approval.
+ * - Only a first POST that provably never reached the server (libcurl
+ *   never began to send it: connection refused, no such host, the TLS
+ *   handshake failed; or the server's certificate alert to the only
+ *   request on a fresh connection) is "nothing was sent".  libcurl re-sends
+ *   a request by itself when a reused connection was dead, so the error of
+ *   a transfer is not proof that nothing went out: on_prereq() counts.  Every other outcome that is
+ *   not a definite answer is unknown: re-send, status query, and if the
+ *   server holds it approved, a reversal, retried with back-off until
+ *   acknowledged.
+ *
+ * Every submission has an in-flight record (journal.h), written before the
+ * first byte goes out and removed once the outcome is final (approved with
+ * a verified MAC, declined, never arrived, or a reversal acknowledged).
+ * The transaction gets its result as soon as there is one, or "result
+ * unknown" after a bounded number of exchanges; the submission then goes
+ * on in the background, and after a restart from the record (without the
+ * MAC key, so an approval found then is always reversed).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -24,15 +50,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "payterm_crypto.h"
 #include "daemon.h"
+#include "journal.h"
 #include "log.h"
+#include "submit.h"
 
 struct pd_http {
 	struct pd_daemon *d;
 	CURLM *multi;
 	sd_event_source *timer;
+	struct pd_journal *journal;	/* in-flight records */
+	struct pd_submit *submits;	/* every submission not final yet */
 };
 
 struct pd_submit;
@@ -47,24 +78,37 @@ enum phase { PH_SUBMIT, PH_STATUS, PH_REVERSE };
 
 struct pd_submit {
 	struct pd_http_user u;		/* first: CURLOPT_PRIVATE */
-	struct pd_txnobj *o;		/* NULL when detached */
+	struct pd_submit *next;		/* h->submits */
+	struct pd_daemon *d;
+	struct pd_txnobj *o;		/* the transaction waiting, or NULL */
 	struct pd_http *h;
 	CURL *easy;
 	struct curl_slist *headers;
-	char *body;
+	char *body;			/* the submission (NULL after a restart) */
 	char *resp;
 	size_t resp_len;
 	enum phase phase;
-	unsigned attempt;
-	unsigned rev_attempt;		/* reversal requests sent */
-	bool refetch;			/* POST resent for the stored answer */
-	bool untrusted;			/* approval without a valid response MAC */
-	char key[40];			/* idempotency key */
-	char payment_id[64];
+	unsigned posts;			/* POSTs of the submission sent */
+	unsigned waits;			/* back-off steps so far */
+	unsigned prereqs;		/* this exchange: requests libcurl began to send */
+	bool maybe_sent;		/* a POST may have reached the server */
+	bool refetch;			/* POST re-sent for the stored answer */
+	bool suspect;			/* a claimed approval we do not accept */
+	bool closed;			/* the transaction cannot be approved any more */
+	struct pd_jrec rec;		/* the in-flight record */
 	sd_event_source *retry;
 	uint64_t ready_us, start_us;	/* card data ready, first POST added */
 	char errbuf[CURL_ERROR_SIZE];	/* libcurl's detail of the last error */
 };
+
+/* live exchanges before the transaction is told "result unknown" */
+#define LIVE_WAIT_MAX_S	8
+#define BG_WAIT_MAX_S	60
+
+static unsigned live_waits(const struct pd_submit *s)
+{
+	return 2 * s->d->cfg.submit_attempts + 2;
+}
 
 static size_t on_data(char *p, size_t sz, size_t n, void *user)
 {
@@ -84,6 +128,21 @@ static size_t on_data(char *p, size_t sz, size_t n, void *user)
 	return len;
 }
 
+/*
+ * libcurl calls this right before it sends the request on a connection
+ * (new or reused).  Counted because libcurl re-sends a request by itself
+ * when a reused connection turns out dead — after the first copy may have
+ * reached the server: the error it then reports (a refused connection,
+ * say) is the retry's, and does not mean that nothing was sent.
+ */
+static int on_prereq(void *user, char *pip, char *lip, int pport, int lport)
+{
+	struct pd_submit *s = user;
+
+	s->prereqs++;
+	return CURL_PREREQFUNC_OK;
+}
+
 static void easy_done(struct pd_submit *s)
 {
 	if (s->easy) {
@@ -100,9 +159,22 @@ static void easy_done(struct pd_submit *s)
 
 static void submit_free(struct pd_submit *s)
 {
+	struct pd_submit **pp;
+
+	for (pp = &s->h->submits; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	if (s->o)
+		s->o->submit = NULL;
 	easy_done(s);
 	sd_event_source_disable_unref(s->retry);
-	free(s->body);
+	if (s->body) {
+		/* ciphertext only, but no need to leave it in the heap */
+		pt_cleanse(s->body, strlen(s->body));
+		free(s->body);
+	}
 	free(s);
 }
 
@@ -153,7 +225,7 @@ void pd_http_remove(struct pd_http *h, CURL *e)
 static int start_easy(struct pd_submit *s, const char *method, const char *url_path,
 		      const char *body)
 {
-	const struct pd_config *c = &s->h->d->cfg;
+	const struct pd_config *c = &s->d->cfg;
 	char hdr[96];
 	CURL *e = pd_http_easy(s->h, url_path, (long)c->server_timeout_s, &s->u,
 			       s->errbuf);
@@ -162,10 +234,13 @@ static int start_easy(struct pd_submit *s, const char *method, const char *url_p
 		return -ENOMEM;
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	s->prereqs = 0;
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, s);
 	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	s->headers = curl_slist_append(s->headers, "Accept: application/json");
 	if (s->phase == PH_SUBMIT) {
-		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", s->key);
+		snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", s->rec.key);
 		s->headers = curl_slist_append(s->headers, hdr);
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
@@ -178,7 +253,85 @@ static int start_easy(struct pd_submit *s, const char *method, const char *url_p
 		easy_done(s);
 		return -EIO;
 	}
+	s->rec.attempts++;
 	return 0;
+}
+
+static void journal_put(struct pd_submit *s)
+{
+	int r = pd_journal_put(s->h->journal, &s->rec);
+
+	if (r < 0)
+		log_err("submission %s: cannot write its in-flight record: %s",
+			s->rec.key, strerror(-r));
+}
+
+/* ---- ends ---- */
+
+/*
+ * The outcome is final: the record goes first (durably), then the
+ * transaction is told, if it still waits.  A crash in between leaves a
+ * payment the customer was not told about: an approval is then resolved
+ * by the merchant's order (paid), anything else needs nothing.
+ */
+static void final(struct pd_submit *s, enum pd_state st, const char *rc,
+		  const char *auth, const char *msg)
+{
+	struct pd_txnobj *o = s->o;
+	int r = pd_journal_remove(s->h->journal, s->rec.key);
+
+	if (r < 0)
+		log_err("submission %s: cannot remove its in-flight record: %s",
+			s->rec.key, strerror(-r));
+	log_info("submission %s: final: %s%s%s (%s)", s->rec.key,
+		 pd_state_name(st), rc ? " " : "", rc ? rc : "", msg);
+	if (o && !s->closed) {
+		o->submit = NULL;
+		s->o = NULL;
+		if (st == PD_ST_APPROVED || st == PD_ST_DECLINED)
+			pd_txn_submit_result(o->txn, rc, auth, msg);
+		else
+			pd_txn_submit_failed(o->txn, msg);
+	}
+	submit_free(s);
+}
+
+static void final_failed(struct pd_submit *s, const char *msg)
+{
+	final(s, PD_ST_FAILED, NULL, NULL, msg);
+}
+
+/*
+ * Not final yet, but the transaction cannot wait any longer: tell it
+ * "result unknown" (never approved); from now on an approval found is
+ * reversed.  The submission goes on in the background.
+ */
+static void close_txn(struct pd_submit *s, const char *msg)
+{
+	struct pd_txnobj *o = s->o;
+
+	s->closed = true;
+	if (!o)
+		return;
+	o->submit = NULL;
+	s->o = NULL;
+	log_warn("submission %s: %s; going on in the background", s->rec.key, msg);
+	snprintf(s->rec.shown, sizeof(s->rec.shown), "failed");
+	journal_put(s);
+	pd_txn_submit_failed(o->txn, msg);
+}
+
+#define UNKNOWN_MSG "Result unknown: if the bank approved it, it will be reversed"
+#define UNTRUSTED_REVERSED "Bank answer not authenticated: payment reversed"
+#define UNTRUSTED_NOT_PAID "Bank answer not authenticated: not paid"
+
+/* ---- the exchanges ---- */
+
+static int post_submission(struct pd_submit *s)
+{
+	s->phase = PH_SUBMIT;
+	s->posts++;
+	return start_easy(s, "POST", "/v1/terminal/payments", s->body);
 }
 
 static int status_query(struct pd_submit *s)
@@ -187,7 +340,7 @@ static int status_query(struct pd_submit *s)
 
 	s->phase = PH_STATUS;
 	snprintf(path, sizeof(path), "/v1/terminal/payments?idempotency_key=%s",
-		 s->key);
+		 s->rec.key);
 	return start_easy(s, "GET", path, NULL);
 }
 
@@ -196,79 +349,85 @@ static int reverse(struct pd_submit *s)
 	char path[160];
 
 	s->phase = PH_REVERSE;
-	if (!s->payment_id[0])
+	if (!pd_payment_id_ok(s->rec.payment_id))
 		return -ENOENT;
+	if (s->rec.stage != PD_J_REVERSING) {
+		/* owed from now on, across restarts */
+		s->rec.stage = PD_J_REVERSING;
+		journal_put(s);
+	}
+	log_notice("submission %s: asking the server to reverse payment %s",
+		   s->rec.key, s->rec.payment_id);
 	snprintf(path, sizeof(path), "/v1/terminal/payments/%s/reversal",
-		 s->payment_id);
+		 s->rec.payment_id);
 	return start_easy(s, "POST", path, "{}");
 }
 
-static void end_failed(struct pd_submit *s, const char *msg)
+static int start_phase(struct pd_submit *s, enum phase ph)
 {
-	struct pd_txnobj *o = s->o;
+	switch (ph) {
+	case PH_SUBMIT:
+		if (s->body && !s->closed)
+			return post_submission(s);
+		return status_query(s);		/* nothing to re-send */
+	case PH_STATUS:
+		return status_query(s);
+	case PH_REVERSE: {
+		int r = reverse(s);
 
-	if (o) {
-		o->submit = NULL;
-		pd_txn_submit_failed(o->txn, msg);
-	} else {
-		log_warn("submission %s ended without a caller: %s", s->key, msg);
+		return r == -ENOENT ? status_query(s) : r;	/* no usable id: ask */
 	}
-	submit_free(s);
-}
-
-static void end_result(struct pd_submit *s, const char *rc, const char *auth,
-		       const char *msg)
-{
-	struct pd_txnobj *o = s->o;
-
-	if (o) {
-		o->submit = NULL;
-		pd_txn_submit_result(o->txn, rc, auth, msg);
-	} else {
-		log_notice("submission %s result %s", s->key, rc);
 	}
-	submit_free(s);
+	return -EINVAL;
 }
-
-#define UNTRUSTED_REVERSED "Bank answer not authenticated: payment reversed"
-#define UNTRUSTED_NOT_REVERSED \
-	"Bank answer not authenticated: reversal not confirmed; contact the merchant"
 
 static int on_retry(sd_event_source *src, uint64_t usec, void *user)
 {
 	struct pd_submit *s = user;
-	int r;
 
 	s->retry = sd_event_source_disable_unref(s->retry);
-	/* docs/protocol.md: re-send the same body with the same key until an
-	 * answer comes (409 while the bank is asked); the last resort is the
-	 * status query, then a reversal */
-	if (s->phase == PH_REVERSE)
-		r = reverse(s);
-	else if (s->phase == PH_SUBMIT && s->attempt <= s->h->d->cfg.submit_attempts)
-		r = start_easy(s, "POST", "/v1/terminal/payments", s->body);
-	else
-		r = status_query(s);
-	if (r < 0)
-		end_failed(s, s->untrusted ? UNTRUSTED_NOT_REVERSED : "Result unknown");
+	if (start_phase(s, s->phase) < 0) {
+		/* out of memory or handles: try again later */
+		log_err("submission %s: cannot start an exchange", s->rec.key);
+		s->phase = PH_STATUS;
+		sd_event_add_time_relative(s->d->event, &s->retry,
+					   CLOCK_MONOTONIC, 5000000ULL, 0,
+					   on_retry, s);
+	}
 	return 0;
 }
 
-static void retry_later(struct pd_submit *s)
+/* Next exchange of phase @ph after the back-off: 1, 2, 4 ... s (at most
+ * LIVE_WAIT_MAX_S while the transaction waits, BG_WAIT_MAX_S after). */
+static void later(struct pd_submit *s, enum phase ph)
 {
-	uint64_t delay = 1000000ULL << (s->attempt < 4 ? s->attempt : 4);
+	uint64_t delay = 1ULL << (s->waits < 7 ? s->waits : 7);
 
-	s->attempt++;
-	if (sd_event_add_time_relative(s->h->d->event, &s->retry,
-				       CLOCK_MONOTONIC, delay, 0, on_retry,
-				       s) < 0)
-		end_failed(s, "Result unknown");
+	if (s->o && s->waits >= live_waits(s))
+		close_txn(s, UNKNOWN_MSG);
+	if (delay > (s->o ? LIVE_WAIT_MAX_S : BG_WAIT_MAX_S))
+		delay = s->o ? LIVE_WAIT_MAX_S : BG_WAIT_MAX_S;
+	s->waits++;
+	s->phase = ph;
+	s->retry = sd_event_source_disable_unref(s->retry);
+	if (sd_event_add_time_relative(s->d->event, &s->retry, CLOCK_MONOTONIC,
+				       delay * 1000000ULL, 0, on_retry, s) < 0) {
+		log_err("submission %s: cannot arm a timer", s->rec.key);
+		close_txn(s, UNKNOWN_MSG);
+	}
+}
+
+/* Now (no back-off). */
+static void now(struct pd_submit *s, enum phase ph)
+{
+	if (start_phase(s, ph) < 0)
+		later(s, ph);
 }
 
 static const char *response_text(const char *rc)
 {
 	static const struct { const char *rc, *text; } t[] = {
-		{ "00", "Approved" }, { "05", "Declined: do not honour" },
+		{ "05", "Declined: do not honour" },
 		{ "14", "Declined: invalid card number" },
 		{ "51", "Declined: insufficient funds" },
 		{ "54", "Declined: card expired" }, { "55", "Declined: incorrect PIN" },
@@ -284,89 +443,147 @@ static const char *response_text(const char *rc)
 	return "Declined";
 }
 
-/* The approval is not the bank's: reverse it, never report it as paid. */
-static void untrusted(struct pd_submit *s, enum pd_mac_check c)
+static bool rc_ok(const char *rc)
 {
-	log_err("submission %s: the bank's response MAC is %s: approval of "
-		"payment %s not trusted, asking the server to reverse it", s->key,
-		c == PD_MAC_MISSING ? "missing" : "wrong",
-		s->payment_id[0] ? s->payment_id : "?");
-	s->untrusted = true;
-	if (reverse(s) < 0)
-		end_failed(s, UNTRUSTED_NOT_REVERSED);
+	return rc && strlen(rc) == 2 && rc[0] >= '0' && rc[0] <= '9' &&
+	       rc[1] >= '0' && rc[1] <= '9';
 }
 
-/* A payment view from the server: final → result; else keep asking. */
-static void apply_view(struct pd_submit *s, json_t *v)
+/*
+ * A claimed approval (or a decline whose MAC is wrong) that the terminal
+ * does not accept.  The payment id in such an answer is not trusted either
+ * (a replayed answer names another payment): the payment behind our
+ * idempotency key is looked up and reversed if the server holds it
+ * approved.
+ */
+static void suspect(struct pd_submit *s, const char *why)
+{
+	log_err("submission %s: %s: not trusted; looking up the payment of this "
+		"idempotency key to reverse it if it was approved", s->rec.key, why);
+	s->suspect = true;
+	s->refetch = false;
+	now(s, PH_STATUS);
+}
+
+static bool not_paid_state(const char *st)
+{
+	return st && (!strcmp(st, "declined") || !strcmp(st, "failed") ||
+		      !strcmp(st, "expired"));
+}
+
+/*
+ * A payment view (200 from the submission or the status query): decide,
+ * by the rules at the top of this file.  @status: the view came from the
+ * status query (whose views never carry a MAC), and its payment id is the
+ * one of our idempotency key.
+ */
+static void judge(struct pd_submit *s, json_t *v, bool status)
 {
 	const char *state = json_string_value(json_object_get(v, "state"));
 	const char *rc = json_string_value(json_object_get(v, "response_code"));
 	const char *auth = json_string_value(json_object_get(v, "auth_code"));
 	const char *pid = json_string_value(json_object_get(v, "payment_id"));
 	const char *mac = json_string_value(json_object_get(v, "response_mac"));
+	const char *cur = json_string_value(json_object_get(v, "currency"));
+	json_t *amt = json_object_get(v, "amount");
+	bool says_paid = (state && !strcmp(state, "approved")) ||
+			 json_is_true(json_object_get(v, "approved"));
+	bool rc00 = rc && !strcmp(rc, "00");
+	char why[160];
 	enum pd_mac_check c;
 
-	if (pid)
-		snprintf(s->payment_id, sizeof(s->payment_id), "%s", pid);
-	if (json_is_true(json_object_get(v, "approved"))) {
-		if (!mac && s->phase == PH_STATUS && !s->refetch) {
+	if (status && pid) {
+		if (pd_payment_id_ok(pid))
+			snprintf(s->rec.payment_id, sizeof(s->rec.payment_id), "%s", pid);
+		else
+			log_warn("submission %s: the server names an unusable payment id",
+				 s->rec.key);
+	}
+	/* the server has it as reversed or is reversing it: not paid */
+	if (state && (!strcmp(state, "reversed") || !strcmp(state, "reversal_pending"))) {
+		final(s, s->suspect ? PD_ST_FAILED : PD_ST_DECLINED,
+		      s->suspect ? NULL : rc_ok(rc) && !rc00 ? rc : "91", NULL,
+		      s->suspect ? UNTRUSTED_NOT_PAID :
+		      !strcmp(state, "reversed") && s->rec.stage == PD_J_REVERSING ?
+		      "Payment reversed" : "No answer from the bank: not paid");
+		return;
+	}
+	if (state && !strcmp(state, "authorizing") && !says_paid && !rc00) {
+		later(s, PH_STATUS);		/* the bank has not answered yet */
+		return;
+	}
+	if (says_paid || rc00) {
+		/* something that would be an approval */
+		if (s->suspect || s->closed || !s->o) {
+			/* not acceptable any more (the transaction has its result,
+			 * or we are resuming without the MAC key): reverse it */
+			if (!status) {
+				suspect(s, "an approval after the transaction ended");
+				return;
+			}
+			if (!pd_payment_id_ok(s->rec.payment_id)) {
+				later(s, PH_STATUS);
+				return;
+			}
+			now(s, PH_REVERSE);
+			return;
+		}
+		if (!says_paid || !rc00 || !state || strcmp(state, "approved") ||
+		    !json_is_true(json_object_get(v, "approved"))) {
+			snprintf(why, sizeof(why), "an answer that contradicts itself "
+				 "(state %s, response code %s)", state ? state : "-",
+				 rc ? rc : "-");
+			suspect(s, why);
+			return;
+		}
+		if (!json_is_integer(amt) ||
+		    (uint64_t)json_integer_value(amt) != s->rec.amount ||
+		    !cur || strcmp(cur, s->rec.currency)) {
+			suspect(s, "an approval of another amount or currency than "
+				"the one sent");
+			return;
+		}
+		if (!mac && status && !s->refetch && s->body) {
 			/* status views carry no response_mac: the stored answer
 			 * of the submission does; same key, same body */
 			s->refetch = true;
-			s->phase = PH_SUBMIT;
-			if (start_easy(s, "POST", "/v1/terminal/payments", s->body) < 0)
-				untrusted(s, PD_MAC_MISSING);
+			if (post_submission(s) < 0)
+				suspect(s, "no response MAC");
 			return;
 		}
-		if (!s->o) {
-			log_notice("submission %s result 00 (response MAC not checked: "
-				   "no transaction)", s->key);
-			submit_free(s);
-			return;
-		}
-		c = pd_txn_check_resp_mac(s->o->txn, rc && strlen(rc) == 2 ? rc : "00",
-					  auth, mac);
+		c = pd_txn_check_resp_mac(s->o->txn, "00", auth, mac);
 		if (c == PD_MAC_OK) {
-			log_info("submission %s: response MAC verified", s->key);
-			end_result(s, "00", auth, "Approved");
-		} else {
-			untrusted(s, c);
+			log_info("submission %s: response MAC verified", s->rec.key);
+			final(s, PD_ST_APPROVED, "00", auth, "Approved");
+			return;
 		}
+		snprintf(why, sizeof(why), "the bank's response MAC is %s: approval",
+			 c == PD_MAC_MISSING ? "missing" : c == PD_MAC_NOKEY ?
+			 "not checkable (key already used)" : "wrong");
+		suspect(s, why);
 		return;
 	}
-	/* a decline cannot charge; 91/94/96 and the server's own states come
-	 * without a MAC, but one that is there must be the bank's */
-	if (mac && s->o && state && strcmp(state, "authorizing") &&
-	    (c = pd_txn_check_resp_mac(s->o->txn, rc ? rc : "", NULL, mac)) != PD_MAC_OK) {
-		log_err("submission %s: the bank's response MAC of a decline is wrong",
-			s->key);
-		end_failed(s, "Bank answer not authenticated; contact the merchant");
+	if (not_paid_state(state)) {
+		/* a decline needs no MAC; one that is there must be the bank's */
+		if (mac && s->o && !s->closed && !status) {
+			c = pd_txn_check_resp_mac(s->o->txn, rc_ok(rc) ? rc : "", NULL, mac);
+			if (c == PD_MAC_BAD) {
+				suspect(s, "the bank's response MAC of a decline is wrong");
+				return;
+			}
+		}
+		if (s->suspect)
+			final_failed(s, UNTRUSTED_NOT_PAID);
+		else if (rc_ok(rc))
+			final(s, PD_ST_DECLINED, rc, NULL, response_text(rc));
+		else
+			final_failed(s, "Declined");
 		return;
 	}
-	if (state && (!strcmp(state, "declined") || !strcmp(state, "reversed") ||
-		      !strcmp(state, "expired") || !strcmp(state, "failed")) &&
-	    rc && strlen(rc) == 2) {
-		end_result(s, rc, NULL, response_text(rc));
-		return;
-	}
-	if (state && !strcmp(state, "reversal_pending")) {
-		/* no answer from the bank: the server reverses it, not paid */
-		end_result(s, rc && strlen(rc) == 2 ? rc : "91", NULL,
-			   "No answer from the bank: not paid");
-		return;
-	}
-	if (state && !strcmp(state, "declined")) {
-		end_result(s, "05", NULL, "Declined");
-		return;
-	}
-	/* still authorising: ask again, then reverse */
-	if (s->attempt < s->h->d->cfg.submit_attempts) {
-		s->phase = PH_STATUS;
-		retry_later(s);
-		return;
-	}
-	if (reverse(s) < 0)
-		end_failed(s, "Result unknown; contact the merchant");
+	/* no state we know: as good as no answer */
+	log_warn("submission %s: an answer without a known state (%s)", s->rec.key,
+		 state ? state : "none");
+	later(s, PH_STATUS);
 }
 
 /*
@@ -381,7 +598,7 @@ static void log_timing(struct pd_submit *s)
 
 	curl_easy_getinfo(s->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
 	log_debug("timing: submission %s: ready_to_wire_us=%llu seal_us=%llu connect_tls_us=%lld",
-		  s->key, (unsigned long long)(s->start_us - s->ready_us + (uint64_t)pre),
+		  s->rec.key, (unsigned long long)(s->start_us - s->ready_us + (uint64_t)pre),
 		  (unsigned long long)(s->start_us - s->ready_us), (long long)pre);
 }
 
@@ -389,8 +606,7 @@ static void log_timing(struct pd_submit *s)
  * The TLS session failed in a way that means the server never took a request
  * from us: our handshake failed, or (TLS 1.3: the server checks the client
  * certificate after the client's Finished, so libcurl sees its alert only on
- * the first send or receive) the server sent a certificate alert.  Nothing can
- * have been charged, so this is "failed", not "result unknown".
+ * the first send or receive) the server sent a certificate alert.
  */
 static bool tls_refused(const struct pd_submit *s, CURLcode cc)
 {
@@ -411,101 +627,151 @@ static bool tls_refused(const struct pd_submit *s, CURLcode cc)
 	return false;
 }
 
+/*
+ * This exchange cannot have been taken by the server: libcurl never began
+ * to send the request (every connection it tried failed to connect or in
+ * the TLS handshake), or — TLS 1.3, the only request, on a fresh
+ * connection — the server answered it with a certificate alert.
+ */
+static bool not_taken(const struct pd_submit *s, CURLcode cc, long connects)
+{
+	if (cc == CURLE_OK)
+		return false;
+	if (!s->prereqs)
+		return true;
+	return s->prereqs == 1 && connects == 1 &&
+	       (cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR) &&
+	       tls_refused(s, cc);
+}
+
+static bool error_object(json_t *j)
+{
+	return json_is_object(j) &&
+	       json_is_string(json_object_get(json_object_get(j, "error"), "code"));
+}
+
+static void submission_done(struct pd_submit *s, CURLcode cc, long status,
+			    long connects, json_t *j)
+{
+	if (cc != CURLE_OK) {
+		bool nt = not_taken(s, cc, connects);
+
+		if (nt && !s->maybe_sent && !s->refetch) {
+			/* nothing of this payment has reached the server */
+			log_warn("submission %s: %s: %s", s->rec.key,
+				 curl_easy_strerror(cc), s->errbuf);
+			final_failed(s, tls_refused(s, cc) ?
+				     "TLS handshake with the payment server failed" :
+				     "Payment server unreachable");
+			return;
+		}
+		if (!nt)
+			s->maybe_sent = true;
+		if (s->refetch) {
+			suspect(s, "approval without a response MAC (the stored "
+				"answer could not be fetched)");
+			return;
+		}
+		log_warn("submission %s: %s (%s); result unknown, asking again",
+			 s->rec.key, curl_easy_strerror(cc), s->errbuf);
+		later(s, s->posts <= s->d->cfg.submit_attempts ? PH_SUBMIT : PH_STATUS);
+		return;
+	}
+	s->maybe_sent = true;
+	if (status == 200 && json_is_object(j)) {
+		judge(s, j, false);
+		return;
+	}
+	if (s->refetch) {
+		suspect(s, "approval without a response MAC (the stored answer "
+			"could not be fetched)");
+		return;
+	}
+	if (status >= 400 && status < 500 && status != 409 && error_object(j)) {
+		/* refused before the bank: nothing charged */
+		const char *m = json_string_value(json_object_get(
+				json_object_get(j, "error"), "message"));
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "Refused by the payment server: %s",
+			 m ? m : "error");
+		final_failed(s, msg);
+		return;
+	}
+	/* 409 (in flight), 5xx, or an answer that is no answer */
+	if (status != 409 && status < 500)
+		log_warn("submission %s: HTTP %ld without a usable body; result "
+			 "unknown, asking again", s->rec.key, status);
+	later(s, s->posts <= s->d->cfg.submit_attempts ? PH_SUBMIT : PH_STATUS);
+}
+
+static void status_done(struct pd_submit *s, CURLcode cc, long status, json_t *j)
+{
+	if (cc == CURLE_OK && status == 200 && json_is_object(j)) {
+		judge(s, j, true);
+		return;
+	}
+	if (cc == CURLE_OK && status == 404 && error_object(j)) {
+		/* no payment under our key: the submission never arrived */
+		final_failed(s, s->suspect ? UNTRUSTED_NOT_PAID :
+			     "Payment server did not receive the payment");
+		return;
+	}
+	if (cc != CURLE_OK)
+		log_warn("submission %s: status: %s (%s); asking again later",
+			 s->rec.key, curl_easy_strerror(cc), s->errbuf);
+	later(s, PH_STATUS);
+}
+
+static void reversal_done(struct pd_submit *s, CURLcode cc, long status, json_t *j)
+{
+	if (cc == CURLE_OK && (status == 202 || status == 200) && json_is_object(j)) {
+		/* acknowledged: the server sends the 0400 until the bank has it */
+		log_notice("submission %s: reversal of payment %s acknowledged",
+			   s->rec.key, s->rec.payment_id);
+		final_failed(s, s->suspect || s->o ? UNTRUSTED_REVERSED :
+			     "Payment reversed");
+		return;
+	}
+	if (cc == CURLE_OK && (status == 409 || status == 404) && error_object(j)) {
+		/* not (or no longer) approved at the server: what is it then? */
+		log_warn("submission %s: reversal refused (HTTP %ld); asking for "
+			 "the state", s->rec.key, status);
+		later(s, PH_STATUS);
+		return;
+	}
+	log_warn("submission %s: reversal: curl %d, HTTP %ld; asking again later",
+		 s->rec.key, cc, status);
+	later(s, PH_REVERSE);
+}
+
 static void on_done(struct pd_submit *s, CURLcode cc)
 {
-	long status = 0;
+	long status = 0, connects = 0;
 	json_t *j = NULL;
-	const char *emsg = NULL;
 
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects);
 	if (cc == CURLE_OK && s->resp)
-		j = json_loads(s->resp, 0, NULL);
-	if (j)
-		emsg = json_string_value(json_object_get(json_object_get(j, "error"),
-							  "message"));
-	log_debug("submission %s phase %d: curl %d, HTTP %ld", s->key, s->phase,
+		j = json_loads(s->resp, JSON_REJECT_DUPLICATES, NULL);
+	log_debug("submission %s phase %d: curl %d, HTTP %ld", s->rec.key, s->phase,
 		  cc, status);
-	if (s->phase == PH_SUBMIT && !s->attempt && cc == CURLE_OK)
+	if (s->prereqs > 1)
+		log_debug("submission %s: libcurl sent the request %u times (a reused "
+			  "connection had died)", s->rec.key, s->prereqs);
+	if (s->phase == PH_SUBMIT && s->posts == 1 && cc == CURLE_OK)
 		log_timing(s);
 	easy_done(s);
 
 	switch (s->phase) {
 	case PH_SUBMIT:
-		if (s->refetch) {
-			/* the stored answer of an approval the status reported */
-			if (cc == CURLE_OK && status == 200 && json_is_object(j))
-				apply_view(s, j);
-			else
-				untrusted(s, PD_MAC_MISSING);
-			break;
-		}
-		if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST) {
-			/* nothing was sent: nothing can have been charged */
-			end_failed(s, "Payment server unreachable");
-			break;
-		}
-		if (cc != CURLE_OK && tls_refused(s, cc)) {
-			log_warn("submission %s: %s: %s", s->key,
-				 curl_easy_strerror(cc), s->errbuf);
-			end_failed(s, "TLS handshake with the payment server failed");
-			break;
-		}
-		if (cc != CURLE_OK) {
-			log_warn("submission %s: %s (%s); asking again",
-				 s->key, curl_easy_strerror(cc), s->errbuf);
-			retry_later(s);
-			break;
-		}
-		if (status == 200 && json_is_object(j)) {
-			apply_view(s, j);
-		} else if (status == 409 || status >= 500) {
-			retry_later(s);
-		} else {
-			char m[200];
-
-			snprintf(m, sizeof(m), "Refused by the payment server: %s",
-				 emsg ? emsg : "error");
-			end_failed(s, m);
-		}
+		submission_done(s, cc, status, connects, j);
 		break;
 	case PH_STATUS:
-		if (cc != CURLE_OK && tls_refused(s, cc)) {
-			/* the same certificate as the submission's: refused then too */
-			log_warn("submission %s: status: %s: %s", s->key,
-				 curl_easy_strerror(cc), s->errbuf);
-			end_failed(s, "TLS handshake with the payment server failed");
-			break;
-		}
-		if (cc == CURLE_OK && status == 200 && json_is_object(j)) {
-			s->attempt = s->attempt > s->h->d->cfg.submit_attempts ?
-				     s->attempt : s->h->d->cfg.submit_attempts;
-			apply_view(s, j);
-		} else if (cc == CURLE_OK && status == 404) {
-			/* the submission never arrived: nothing charged */
-			end_failed(s, "Payment server did not receive the payment");
-		} else if (s->attempt < s->h->d->cfg.submit_attempts) {
-			retry_later(s);
-		} else {
-			end_failed(s, "Result unknown; the payment will be reversed by the server");
-		}
+		status_done(s, cc, status, j);
 		break;
 	case PH_REVERSE:
-		s->rev_attempt++;
-		if (cc == CURLE_OK && (status == 202 || status == 200)) {
-			if (s->untrusted)
-				end_failed(s, UNTRUSTED_REVERSED);
-			else
-				end_result(s, "96", NULL,
-					   "No answer from the bank: payment reversed");
-		} else if (s->untrusted && (cc != CURLE_OK || status >= 500) &&
-			   s->rev_attempt <= s->h->d->cfg.submit_attempts) {
-			log_warn("submission %s: reversal: curl %d, HTTP %ld; asking again",
-				 s->key, cc, status);
-			retry_later(s);
-		} else {
-			end_failed(s, s->untrusted ? UNTRUSTED_NOT_REVERSED :
-				   "Result unknown; reversal not confirmed");
-		}
+		reversal_done(s, cc, status, j);
 		break;
 	}
 	json_decref(j);
@@ -632,6 +898,7 @@ void pd_http_free(struct pd_http *h)
 		return;
 	curl_multi_cleanup(h->multi);
 	sd_event_source_disable_unref(h->timer);
+	pd_journal_free(h->journal);
 	free(h);
 	curl_global_cleanup();
 }
@@ -662,6 +929,20 @@ static json_t *hexj(const uint8_t *b, size_t n)
 	return json_string(buf);
 }
 
+static struct pd_submit *submit_new(struct pd_daemon *d)
+{
+	struct pd_submit *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->u.done = submit_done;
+	s->d = d;
+	s->h = d->http;
+	s->next = d->http->submits;
+	d->http->submits = s;
+	return s;
+}
+
 int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *sealed)
 {
 	struct pd_daemon *d = o->d;
@@ -671,19 +952,16 @@ int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *sealed)
 	json_t *j;
 	int r;
 
-	if (!d->http)
+	if (!d->http || !d->http->journal)
 		return -ENOTCONN;
-	s = calloc(1, sizeof(*s));
+	s = submit_new(d);
 	if (!s)
 		return -ENOMEM;
-	s->u.done = submit_done;
-	s->o = o;
-	s->h = d->http;
 	if (pt_random(rnd, sizeof(rnd))) {
-		free(s);
+		submit_free(s);
 		return -EIO;
 	}
-	pt_hex_encode(rnd, sizeof(rnd), s->key);
+	pt_hex_encode(rnd, sizeof(rnd), s->rec.key);
 	j = json_object();
 	json_object_set_new(j, "request_id", json_string(t->req.id));
 	json_object_set_new(j, "request", json_string(t->req.jws));
@@ -710,27 +988,95 @@ int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *sealed)
 	s->body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (!s->body) {
-		free(s);
+		submit_free(s);
 		return -ENOMEM;
 	}
-	s->phase = PH_SUBMIT;
-	s->ready_us = t->t_ready_us;
-	s->start_us = pd_mono_us();
-	r = start_easy(s, "POST", "/v1/terminal/payments", s->body);
+	/* the in-flight record, durably, before the first byte goes out */
+	s->rec.stage = PD_J_SUBMITTING;
+	snprintf(s->rec.request_id, sizeof(s->rec.request_id), "%s", t->req.id);
+	snprintf(s->rec.merchant_id, sizeof(s->rec.merchant_id), "%s",
+		 t->req.merchant_name);
+	snprintf(s->rec.order_id, sizeof(s->rec.order_id), "%s", t->req.order_id);
+	s->rec.amount = t->req.amount;
+	snprintf(s->rec.currency, sizeof(s->rec.currency), "%s",
+		 t->req.currency_alpha);
+	s->rec.created = (int64_t)time(NULL);
+	r = pd_journal_put(d->http->journal, &s->rec);
 	if (r < 0) {
+		log_err("transaction %u: cannot write the in-flight record: %s; "
+			"not submitted", t->id, strerror(-r));
 		submit_free(s);
 		return r;
 	}
+	s->ready_us = t->t_ready_us;
+	s->start_us = pd_mono_us();
+	s->o = o;
 	o->submit = s;
-	log_info("transaction %u: submitted (idempotency key %s)", t->id, s->key);
+	r = post_submission(s);
+	if (r < 0) {
+		o->submit = NULL;
+		s->o = NULL;
+		pd_journal_remove(d->http->journal, s->rec.key);
+		submit_free(s);
+		return r;
+	}
+	log_info("transaction %u: submitted (idempotency key %s)", t->id, s->rec.key);
 	return 0;
 }
 
 void pd_submit_detach(struct pd_txnobj *o)
 {
 	if (o->submit) {
-		/* the answer is still applied (logged) when it comes */
+		/* goes on without a transaction: never an approval now */
 		o->submit->o = NULL;
+		o->submit->closed = true;
 		o->submit = NULL;
+	}
+}
+
+static void resume_one(void *user, const struct pd_jrec *r)
+{
+	struct pd_daemon *d = user;
+	struct pd_submit *s = submit_new(d);
+
+	if (!s) {
+		log_err("journal: out of memory: payment %s not resumed", r->key);
+		return;
+	}
+	s->rec = *r;
+	/* after a restart: no body to re-send, no MAC key — ask, and reverse
+	 * an approval */
+	s->closed = true;
+	s->maybe_sent = true;
+	log_notice("journal: resuming payment %s (stage %s, order %s, %llu %s%s%s)",
+		   r->key, r->stage == PD_J_REVERSING ? "reversing" : "submitting",
+		   r->order_id[0] ? r->order_id : "?", (unsigned long long)r->amount,
+		   r->currency, r->payment_id[0] ? ", payment " : "", r->payment_id);
+	now(s, r->stage == PD_J_REVERSING ? PH_REVERSE : PH_STATUS);
+}
+
+int pd_submit_journal_open(struct pd_daemon *d)
+{
+	if (!d->http)
+		return -ENOTCONN;
+	return d->http->journal ? 0 :
+	       pd_journal_open(d->cfg.state_dir, &d->http->journal);
+}
+
+int pd_submit_resume(struct pd_daemon *d)
+{
+	if (!d->http || !d->http->journal)
+		return -ENOTCONN;
+	return pd_journal_scan(d->http->journal, resume_one, d);
+}
+
+void pd_submit_free_all(struct pd_daemon *d)
+{
+	while (d->http && d->http->submits) {
+		struct pd_submit *s = d->http->submits;
+
+		if (s->o)
+			pd_submit_detach(s->o);
+		submit_free(s);
 	}
 }

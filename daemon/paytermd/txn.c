@@ -719,12 +719,24 @@ void pd_txn_submit_result(struct pd_txn *t, const char *rc, const char *auth,
 {
 	if (t->state != PD_ST_SUBMIT)
 		return;
-	if (auth && *auth) {
-		snprintf(t->auth_code, sizeof(t->auth_code), "%s", auth);
-		changed(t, PD_P_AUTH_CODE);
+	if (rc && !strcmp(rc, "00")) {
+		/* approved only on the bank's word: the response MAC of this
+		 * very answer (code 00, this auth code) verified */
+		if (!t->mac_ok || strcmp(t->mac_rc, "00") ||
+		    strcmp(t->mac_auth, auth ? auth : "")) {
+			log_err("transaction %u: approval without the bank's verified "
+				"response MAC refused", t->id);
+			fail(t, "Bank answer not authenticated");
+			return;
+		}
+		if (auth && *auth) {
+			snprintf(t->auth_code, sizeof(t->auth_code), "%s", auth);
+			changed(t, PD_P_AUTH_CODE);
+		}
+		finish(t, PD_ST_APPROVED, rc, msg);
+		return;
 	}
-	finish(t, rc && !strcmp(rc, "00") ? PD_ST_APPROVED : PD_ST_DECLINED,
-	       rc, msg);
+	finish(t, PD_ST_DECLINED, rc, msg);
 }
 
 void pd_txn_submit_failed(struct pd_txn *t, const char *msg)
@@ -740,6 +752,12 @@ enum pd_mac_check pd_txn_check_resp_mac(struct pd_txn *t, const char *rc,
 	enum pd_mac_check r = pd_respmac_verify(t->respmac, rc, auth, mac_hex);
 
 	wipe_respmac(t);
+	if (r == PD_MAC_OK && rc && strlen(rc) < sizeof(t->mac_rc) &&
+	    (!auth || strlen(auth) < sizeof(t->mac_auth))) {
+		t->mac_ok = true;
+		snprintf(t->mac_rc, sizeof(t->mac_rc), "%s", rc);
+		snprintf(t->mac_auth, sizeof(t->mac_auth), "%s", auth ? auth : "");
+	}
 	return r;
 }
 

@@ -93,6 +93,8 @@ struct pd_txn {
 	bool card_powered;
 	struct pd_seal *seal;
 	struct pd_respmac *respmac;	/* response MAC key, from sealing to answer */
+	bool mac_ok;			/* the bank's response MAC verified for: */
+	char mac_rc[3], mac_auth[8];	/*   this response code and auth code */
 	char f22[4];
 	uint8_t f55[PD_F55_MAX];
 	size_t f55_len;
@@ -123,6 +125,10 @@ void pd_txn_event(struct pd_txn *t, struct pd_io *io,
 void pd_txn_io_gone(struct pd_txn *t, struct pd_io *io);
 /* 0 cancelled; -EINPROGRESS when authorisation runs; -EALREADY finished. */
 int pd_txn_cancel(struct pd_txn *t, const char *why);
+/* The bank's answer: @rc "00" is an approval only when the response MAC
+ * of exactly that answer (code 00, @auth) was verified with
+ * pd_txn_check_resp_mac(); otherwise the transaction fails ("Bank answer
+ * not authenticated").  Any other code is a decline. */
 void pd_txn_submit_result(struct pd_txn *t, const char *rc,
 			  const char *auth, const char *msg);
 void pd_txn_submit_failed(struct pd_txn *t, const char *msg);

@@ -972,6 +972,14 @@ START_TEST(t_sm_swipe_pin)
 	ck_assert_ptr_nonnull(t->respmac);
 	ck_assert_str_eq(H.sealed.entry_mode, "901");
 	ck_assert_int_eq(pd_txn_cancel(t, NULL), -EINPROGRESS);
+	{
+		char mac[17];
+
+		/* approved only with the bank's MAC of this very answer */
+		bank_resp_mac(&H.sealed, "00", "123456", mac);
+		ck_assert_int_eq(pd_txn_check_resp_mac(t, "00", "123456", mac),
+				 PD_MAC_OK);
+	}
 	pd_txn_submit_result(t, "00", "123456", "Approved");
 	ck_assert_ptr_null(t->respmac);	/* wiped at the end */
 	ck_assert_int_eq(t->state, PD_ST_APPROVED);
@@ -1034,10 +1042,51 @@ START_TEST(t_sm_resp_mac)
 			bank_resp_mac(&H.sealed, "00", "XY12", good);
 			ck_assert_int_eq(pd_txn_check_resp_mac(t, "00", "XY12", good),
 					 PD_MAC_NOKEY);
-			pd_txn_submit_failed(t, "Bank answer not authenticated: payment reversed");
+			/* whoever calls it with 00 now: not approved */
+			pd_txn_submit_result(t, "00", "XY12", "Approved");
 			ck_assert_int_eq(t->state, PD_ST_FAILED);
 			ck_assert_str_eq(t->result_code, "");
+			ck_assert_str_eq(t->auth_code, "");
 		}
+		pd_txn_free(t);
+	}
+}
+END_TEST
+
+/* 00 is an approval only for the answer whose MAC verified. */
+START_TEST(t_sm_approval_needs_mac)
+{
+	struct fake *msr, *pad;
+	int c1, c2, i;
+	char mac[17];
+
+	for (i = 0; i < 3; i++) {
+		struct pd_txn *t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+
+		ck_assert_int_eq(pd_txn_start(t), 0);
+		swipe(t, msr, T1, T2);
+		snprintf(pad->pin, sizeof(pad->pin), "1234");
+		event(t, pad, PAYTERM_EV_PIN_ENTERED, 4, 0);
+		ck_assert_int_eq(t->state, PD_ST_SUBMIT);
+		if (i == 0) {
+			/* never checked */
+			pd_txn_submit_result(t, "00", "AB12", "Approved");
+		} else if (i == 1) {
+			/* the bank's MAC of a decline: 05 verified, 00 claimed */
+			bank_resp_mac(&H.sealed, "05", NULL, mac);
+			ck_assert_int_eq(pd_txn_check_resp_mac(t, "05", NULL, mac),
+					 PD_MAC_OK);
+			pd_txn_submit_result(t, "00", NULL, "Approved");
+		} else {
+			/* verified for another auth code */
+			bank_resp_mac(&H.sealed, "00", "AB12", mac);
+			ck_assert_int_eq(pd_txn_check_resp_mac(t, "00", "AB12", mac),
+					 PD_MAC_OK);
+			pd_txn_submit_result(t, "00", "ZZ99", "Approved");
+		}
+		ck_assert_int_eq(t->state, PD_ST_FAILED);
+		ck_assert_str_eq(t->message, "Bank answer not authenticated");
+		ck_assert_str_eq(t->result_code, "");
 		pd_txn_free(t);
 	}
 }
@@ -1187,6 +1236,7 @@ int main(void)
 	tcase_add_test(sm, t_sm_swipe_pin);
 	tcase_add_test(sm, t_sm_declined);
 	tcase_add_test(sm, t_sm_resp_mac);
+	tcase_add_test(sm, t_sm_approval_needs_mac);
 	tcase_add_test(sm, t_sm_chip_card_swiped);
 	tcase_add_test(sm, t_sm_errors);
 	tcase_add_test(sm, t_sm_card_timeout);
