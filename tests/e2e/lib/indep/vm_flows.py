@@ -200,12 +200,14 @@ def run_flow(E, fl):
     finally:
         if entry != 'swipe':
             E.remove(0 if entry == 'chip' else 1)
+    res = ([x for x in out.splitlines() if x.startswith('Result:')] or
+           [out[-300:]])[-1]
     if rc == '00':
         check(prc == 0 and 'approved' in out, '%s: paytermctl approved' % name,
-              out[-400:])
+              res)
     else:
         check(prc != 0 and rc in out, '%s: paytermctl declined %s'
-              % (name, rc), out[-400:])
+              % (name, rc), res)
     if pin is None:
         check('Enter PIN' not in out, '%s: no PIN asked' % name)
     return o
