@@ -114,22 +114,31 @@ void pd_bus_reader_removed(struct pd_daemon *d, struct pd_reader *r)
  * bus name (or root, the operator) may read its properties or call its
  * methods, and its signals are sent to that name alone (unicast, below).
  */
+static int sender_euid(sd_bus_message *m, uid_t *uid)
+{
+	sd_bus_creds *c = NULL;
+	int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &c);
+
+	if (r >= 0)
+		r = sd_bus_creds_get_euid(c, uid);
+	sd_bus_creds_unref(c);
+	return r;
+}
+
+/* The owner's connection, another connection of the owner's unix user
+ * (the same trust domain: it could ptrace the owner), or root. */
 static bool txn_caller_ok(const struct pd_txnobj *o, sd_bus_message *m)
 {
 	const char *s = m ? sd_bus_message_get_sender(m) : NULL;
-	sd_bus_creds *c = NULL;
-	uid_t uid = 1;
-	bool ok = false;
+	uid_t uid;
 
 	if (!m)
 		return false;
 	if (s && o->owner && !strcmp(s, o->owner))
 		return true;
-	if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &c) >= 0 &&
-	    sd_bus_creds_get_euid(c, &uid) >= 0 && uid == 0)
-		ok = true;
-	sd_bus_creds_unref(c);
-	return ok;
+	if (sender_euid(m, &uid) < 0)
+		return false;
+	return uid == 0 || (o->owner_uid_known && uid == o->owner_uid);
 }
 
 static int txn_denied(sd_bus_error *err)
@@ -579,6 +588,7 @@ static int start_txn(struct pending *p)
 		return sd_bus_reply_method_errno(m, ENOMEM, NULL);
 	o->d = d;
 	o->owner = sender ? strdup(sender) : NULL;
+	o->owner_uid_known = sender_euid(m, &o->owner_uid) >= 0;
 	o->txn = pd_txn_new(d->event, &d->cfg, d->ks, &p->req, p->modes, &hooks, o);
 	if (!o->txn) {
 		free(o->owner);

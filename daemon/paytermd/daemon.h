@@ -38,6 +38,8 @@ struct pd_txnobj {
 	struct pd_txn *txn;
 	char path[64];
 	char *owner;			/* unique bus name of the caller */
+	uid_t owner_uid;		/* its unix user (owner_uid_known) */
+	bool owner_uid_known;
 	sd_bus_track *track;
 	sd_bus_slot *slot;
 	sd_event_source *linger;

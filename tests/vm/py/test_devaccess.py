@@ -45,7 +45,6 @@ def path_env(var, default):
 
 SYSUSERS = path_env('PAYTERM_TEST_SYSUSERS', 'daemon/systemd/paytermd.sysusers.conf')
 UNIT = path_env('PAYTERM_TEST_UNIT', 'daemon/systemd/paytermd.service.in')
-gs.RULES = path_env('PAYTERM_TEST_UDEV_RULES', 'udev/60-payterm.rules')
 CARD = {'pan': '4111111111111111',
         'track1': '%B4111111111111111^TEST/CARD^3106101000000000000000?',
         'track2': ';4111111111111111=31061010000000000000?'}
@@ -135,6 +134,13 @@ def try_open(user, path, flags):
 
 @T.case
 def t_setup():
+    setup()
+
+
+def setup(daemon=None, env=None, before_daemon=None):
+    """Users, system bus, udevd, readers, paytermd (DAEMON, default the test
+    build with PAYTERMD_NO_POLKIT=1; ENV its environment on top of the bus's);
+    BEFORE_DAEMON() runs just before the daemon starts."""
     os.makedirs(W, mode=0o700, exist_ok=True)
     sysusers_and_test_users()
     S['bus'] = gs.SystemBus(W)
@@ -162,9 +168,19 @@ def t_setup():
     S['msr'] = Virt(CAP_MSR, name='da-msr')
     S['pad'] = Virt(CAP_PINPAD, name='da-pinpad')
     S['udevd'].settle()
-    env = gs.bus_env({'PAYTERMD_NO_POLKIT': '1'})
+    if before_daemon:
+        before_daemon()
+    S['daemon_args'] = (daemon or pl.DAEMON,
+                        gs.bus_env({'PAYTERMD_NO_POLKIT': '1'} if env is None
+                                   else env))
+    start_daemon()
+
+
+def start_daemon():
+    """paytermd as its own user (daemon_cmd()), output in W/paytermd.log."""
+    daemon, env = S['daemon_args']
     log = open(W + '/paytermd.log', 'ab')
-    S['daemon'] = subprocess.Popen(daemon_cmd() + [pl.DAEMON, '-c',
+    S['daemon'] = subprocess.Popen(daemon_cmd() + [daemon, '-c',
                                    W + '/paytermd.conf', '-v'],
                                    stdout=log, stderr=subprocess.STDOUT,
                                    env=env)
@@ -222,8 +238,16 @@ def t_api_group_cannot_open():
     assert r.returncode == 0, 'paytermd cannot open its reader: ' + r.stderr
 
 
+def stop_daemon():
+    S['daemon'].send_signal(2)
+    assert S['daemon'].wait(10) == 0, open(W + '/paytermd.log').read()
+
+
+SEQ = [0]
+
+
 def request():
-    """A signed payment request, readable by alice."""
+    """A signed payment request, readable by every test user."""
     import base64
     import json
     from cryptography.hazmat.primitives import hashes
@@ -236,13 +260,15 @@ def request():
     now = int(time.time())
     h = b64(json.dumps({'alg': 'ES256'}).encode())
     p = b64(json.dumps({
-        'request_id': 'req_da_%d' % now, 'merchant_id': 'MERCHANT0001',
+        'request_id': 'req_da_%d_%d' % (now, SEQ[0]),
+        'merchant_id': 'MERCHANT0001',
         'order_id': 'order-da', 'amount': 1234, 'currency': 'EUR',
         'currency_numeric': '978', 'terminal_id': 'TERM0001',
         'iat': now - 10, 'exp': now + 600}).encode())
     r, s = decode_dss_signature(S['key'].sign((h + '.' + p).encode(),
                                               ec.ECDSA(hashes.SHA256())))
-    path = '/tmp/da-req.jws'
+    SEQ[0] += 1
+    path = '/tmp/da-req-%d.jws' % SEQ[0]
     with open(path, 'w') as f:
         f.write(h + '.' + p + '.' + b64(r.to_bytes(32, 'big') +
                                         s.to_bytes(32, 'big')))
