@@ -604,8 +604,8 @@ static int t1_exchange(struct ccid_proto *p, const u8 *capdu, size_t clen,
 				chunk = clen - sent > p->ifsc ?
 					p->ifsc : clen - sent;
 				last_i_len = ccid_t1_block(last_i, p->nad,
-					T1_PCB_I(p->ns, sent + chunk < clen),
-					capdu + sent, chunk, p->crc);
+							   T1_PCB_I(p->ns, sent + chunk < clen),
+							   capdu + sent, chunk, p->crc);
 				memcpy(blk, last_i, last_i_len);
 				bl = last_i_len;
 				errors = 0;

@@ -150,7 +150,7 @@ static int ccid_marks_each(const char *val, int (*fn)(const char *name))
 	if (!copy)
 		return -ENOMEM;
 	cur = copy;
-	while (!ret && (tok = strsep(&cur, ", \n")) != NULL) {
+	while (!ret && (tok = strsep(&cur, "\n, ")) != NULL) {
 		size_t len = strlen(tok);
 
 		if (!len)

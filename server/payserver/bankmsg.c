@@ -54,9 +54,16 @@ int ps_card_data_parse(const json_t *in, struct ps_card_data *cd,
 	*field = "dukpt";
 	if (!dk)
 		return -1;
-	if (!strcmp(dk, "aes128") || !strcmp(dk, "aes192") || !strcmp(dk, "aes256")) {
+	/* field 53 byte 1: the AES key type, X9.24-3 numbering (2, 3, 4) */
+	if (!strcmp(dk, "aes128")) {
 		cd->dukpt_aes = 1;
-		cd->key_type = dk[3] == '1' ? 2 : dk[3] == '9' ? 3 : 4;
+		cd->key_type = 2;
+	} else if (!strcmp(dk, "aes192")) {
+		cd->dukpt_aes = 1;
+		cd->key_type = 3;
+	} else if (!strcmp(dk, "aes256")) {
+		cd->dukpt_aes = 1;
+		cd->key_type = 4;
 	} else if (!strcmp(dk, "tdes")) {
 		cd->dukpt_aes = 0;
 		cd->key_type = 0;
