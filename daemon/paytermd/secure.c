@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pt_lock.h"
 #include "secure.h"
 
 static size_t round_pages(size_t size)
@@ -55,7 +56,7 @@ void *pd_secure_alloc(size_t size)
 #ifdef MADV_WIPEONFORK
 	(void)madvise(p, len, MADV_WIPEONFORK);
 #endif
-	if (mlock(p, len) < 0) {
+	if (pt_lock_pages(p, len) < 0) {
 		/* RLIMIT_MEMLOCK too low: refuse rather than risk swapping. */
 		int e = errno;
 

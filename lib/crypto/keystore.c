@@ -11,6 +11,7 @@
  *   20 valid register bitmap (4)  24 32 registers of 32 bytes
  */
 #include "pt_keystore.h"
+#include "pt_lock.h"
 #include "keystore_test.h"
 #include "pt_err.h"
 #include "pt_prim.h"
@@ -87,7 +88,7 @@ static struct pt_keystore *ks_map(int *err)
 #ifdef MADV_WIPEONFORK
 	    madvise(p, len, MADV_WIPEONFORK) ||
 #endif
-	    mlock(p, len)) {
+	    pt_lock_pages(p, len)) {
 		e = errno;
 		munmap(p, len);
 		errno = e;
