@@ -21,7 +21,6 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'e2e', 'lib'))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'fakes'))
 import pslib  # noqa: E402
-import paytermd_lib  # noqa: E402
 from payterm_uapi import (CAP_ICC, CAP_MSR, CAP_PICC, CAP_PINPAD,  # noqa: E402
                           CARD_INSERT, CARD_REMOVE, CARD_TAP, KEY_ENTER, Virt,
                           wait_until)
@@ -30,12 +29,6 @@ from paytermd_lib import (Daemon, Pay, ctl, make_keystore, start_bus,  # noqa: E
 from virt_card import Card  # noqa: E402
 
 TERMINAL = 'T1'
-# another paytermd binary (e.g. one built from older sources, to show a
-# test failing before a fix): PAYTERM_PAYTERMD_BIN=path, relative to the
-# checkout or absolute
-if os.environ.get('PAYTERM_PAYTERMD_BIN'):
-    paytermd_lib.DAEMON = os.path.join(paytermd_lib.ROOT,
-                                       os.environ['PAYTERM_PAYTERMD_BIN'])
 PHONE = '+4915100000000'        # the phone number pslib registers for T1
 
 
