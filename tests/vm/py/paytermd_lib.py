@@ -112,6 +112,26 @@ result_linger = 5
         f.write(conf)
 
 
+def offline_terminal(w):
+    """Key store, request-signing key and configuration of a terminal whose
+    server is unreachable (https://127.0.0.1:1; empty TLS files): for tests
+    of the daemon itself.  Returns the request-signing private key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    make_keystore(w, 'FEDCBA9876543210F1F1F1F1F1F1F1F1', '1234567890123456')
+    key = ec.generate_private_key(ec.SECP256R1())
+    with open(w + '/sign.pub', 'wb') as f:
+        f.write(key.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo))
+    for n in ('ca.pem', 'client.pem', 'client.key'):
+        open(w + '/' + n, 'w').close()
+    write_config(w, 'https://127.0.0.1:1', w + '/ca.pem', w + '/client.pem',
+                 w + '/client.key', w + '/sign.pub', 'TERM0001',
+                 'MERCHANT0001')
+    return key
+
+
 def ctl(env, *args, timeout=20):
     return subprocess.run([CTL] + list(args), capture_output=True, text=True,
                           timeout=timeout, env=env)

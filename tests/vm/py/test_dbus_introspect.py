@@ -30,13 +30,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from payterm_uapi import (CAP_MSR, CAP_PINPAD, TestRunner, Virt,  # noqa: E402
                           wait_until)
 
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature  # noqa: E402
 
 from paytermd_lib import (ROOT, Daemon, Pay, bus_env, ctl,  # noqa: E402
-                          make_keystore, start_bus, write_config)
+                          offline_terminal, start_bus)
 
 T = TestRunner()
 W = '/tmp/dbi'
@@ -241,17 +241,7 @@ def t_start():
     os.makedirs(W + '/state', exist_ok=True)
     os.chmod(W, 0o700)
     start_bus(W)
-    make_keystore(W, 'FEDCBA9876543210F1F1F1F1F1F1F1F1', '1234567890123456')
-    key = ec.generate_private_key(ec.SECP256R1())
-    with open(W + '/sign.pub', 'wb') as f:
-        f.write(key.public_key().public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo))
-    for n in ('ca.pem', 'client.pem', 'client.key'):
-        open(W + '/' + n, 'w').close()
-    write_config(W, 'https://127.0.0.1:1', W + '/ca.pem', W + '/client.pem',
-                 W + '/client.key', W + '/sign.pub', 'TERM0001',
-                 'MERCHANT0001')
+    key = offline_terminal(W)
     S['daemon'] = Daemon(W, ENV)
     S['msr'] = Virt(CAP_MSR, name='vm-msr')
     S['pad'] = Virt(CAP_PINPAD, name='vm-pinpad')

@@ -150,20 +150,7 @@ def setup(daemon=None, env=None, before_daemon=None):
                    check=True)
     S['udevd'].settle()
     # the daemon: as in test_paytermd.py, but as its own user
-    pl.make_keystore(W, 'FEDCBA9876543210F1F1F1F1F1F1F1F1', '1234567890123456')
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives import serialization
-    key = ec.generate_private_key(ec.SECP256R1())
-    S['key'] = key
-    with open(W + '/sign.pub', 'wb') as f:
-        f.write(key.public_key().public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo))
-    for n in ('ca.pem', 'client.pem', 'client.key'):
-        open(W + '/' + n, 'w').close()
-    pl.write_config(W, 'https://127.0.0.1:1', W + '/ca.pem',
-                    W + '/client.pem', W + '/client.key', W + '/sign.pub',
-                    'TERM0001', 'MERCHANT0001')
+    S['key'] = pl.offline_terminal(W)
     gs.daemon_home(W)
     S['msr'] = Virt(CAP_MSR, name='da-msr')
     S['pad'] = Virt(CAP_PINPAD, name='da-pinpad')

@@ -20,14 +20,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from payterm_uapi import *  # noqa: E402,F403
 
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature  # noqa: E402
 
 from paytermd_lib import (ROOT, DAEMON, Pay as _Pay,  # noqa: E402
                           Daemon as _Daemon,
-                          bus_env, ctl as _ctl, make_keystore, scan_files,
+                          bus_env, ctl as _ctl, offline_terminal, scan_files,
                           scan_memory as _scan_memory, start_bus,
                           write_config)
 
@@ -53,18 +53,7 @@ def setup():
     os.makedirs(W + '/state', exist_ok=True)
     os.chmod(W, 0o700)
     start_bus(W)
-    make_keystore(W, 'FEDCBA9876543210F1F1F1F1F1F1F1F1', '1234567890123456')
-    key = ec.generate_private_key(ec.SECP256R1())
-    with open(W + '/sign.pub', 'wb') as f:
-        f.write(key.public_key().public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo))
-    for n in ('ca.pem', 'client.pem', 'client.key'):
-        open(W + '/' + n, 'w').close()
-    write_config(W, 'https://127.0.0.1:1', W + '/ca.pem', W + '/client.pem',
-                 W + '/client.key', W + '/sign.pub', 'TERM0001',
-                 'MERCHANT0001')
-    return key
+    return offline_terminal(W)
 
 
 def b64(x):
