@@ -28,8 +28,9 @@
  *   into an approval.
  * - Only a first POST that provably never reached the server (libcurl
  *   never began to send it: connection refused, no such host, the TLS
- *   handshake failed; or the server's certificate alert to the only
- *   request on a fresh connection) is "nothing was sent".  libcurl re-sends
+ *   handshake failed; or the only request on a fresh connection could not
+ *   be written, or drew the server's certificate alert) is "nothing was
+ *   sent".  libcurl re-sends
  *   a request by itself when a reused connection was dead, so the error of
  *   a transfer is not proof that nothing went out: on_prereq() counts.  Every other outcome that is
  *   not a definite answer is unknown: re-send, status query, and if the
@@ -223,7 +224,7 @@ void pd_http_remove(struct pd_http *h, CURL *e)
 }
 
 static int start_easy(struct pd_submit *s, const char *method, const char *url_path,
-		      const char *body)
+		      const char *body, bool fresh)
 {
 	const struct pd_config *c = &s->d->cfg;
 	char hdr[96];
@@ -244,6 +245,8 @@ static int start_easy(struct pd_submit *s, const char *method, const char *url_p
 		s->headers = curl_slist_append(s->headers, hdr);
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	if (fresh)
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	if (!strcmp(method, "POST")) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "{}");
@@ -327,11 +330,18 @@ static void close_txn(struct pd_submit *s, const char *msg)
 
 /* ---- the exchanges ---- */
 
+/*
+ * The first POST of a submission goes on a connection of its own: libcurl
+ * re-sends a request by itself when a reused connection turns out dead, and
+ * on a reused connection a failure cannot tell "never arrived" from
+ * "arrived, answer lost" — on a fresh one it can (not_taken()).  Costs one
+ * TLS handshake per payment; the re-sends and queries reuse connections.
+ */
 static int post_submission(struct pd_submit *s)
 {
 	s->phase = PH_SUBMIT;
 	s->posts++;
-	return start_easy(s, "POST", "/v1/terminal/payments", s->body);
+	return start_easy(s, "POST", "/v1/terminal/payments", s->body, s->posts == 1);
 }
 
 static int status_query(struct pd_submit *s)
@@ -341,7 +351,7 @@ static int status_query(struct pd_submit *s)
 	s->phase = PH_STATUS;
 	snprintf(path, sizeof(path), "/v1/terminal/payments?idempotency_key=%s",
 		 s->rec.key);
-	return start_easy(s, "GET", path, NULL);
+	return start_easy(s, "GET", path, NULL, false);
 }
 
 static int reverse(struct pd_submit *s)
@@ -360,7 +370,7 @@ static int reverse(struct pd_submit *s)
 		   s->rec.key, s->rec.payment_id);
 	snprintf(path, sizeof(path), "/v1/terminal/payments/%s/reversal",
 		 s->rec.payment_id);
-	return start_easy(s, "POST", path, "{}");
+	return start_easy(s, "POST", path, "{}", false);
 }
 
 static int start_phase(struct pd_submit *s, enum phase ph)
@@ -590,7 +600,8 @@ static void judge(struct pd_submit *s, json_t *v, bool status)
  * Terminal-side latency of the first POST, for tests/bench/paytermd.sh:
  * from the last card/PIN input (card data ready) to the request on the
  * wire = encrypt + build the body (ready -> start) + connect and TLS
- * handshake, or 0 on a kept-alive connection (libcurl's pre-transfer time).
+ * handshake (libcurl's pre-transfer time: the first POST has a connection
+ * of its own, post_submission()).
  */
 static void log_timing(struct pd_submit *s)
 {
@@ -628,10 +639,17 @@ static bool tls_refused(const struct pd_submit *s, CURLcode cc)
 }
 
 /*
- * This exchange cannot have been taken by the server: libcurl never began
- * to send the request (every connection it tried failed to connect or in
- * the TLS handshake), or — TLS 1.3, the only request, on a fresh
- * connection — the server answered it with a certificate alert.
+ * This exchange cannot have been taken by the server:
+ * - libcurl never began to send the request (every connection it tried
+ *   failed to connect or in the TLS handshake), or
+ * - the only request, on a fresh connection, could not be written (the
+ *   server closed or reset the TLS session first: with TLS 1.3 that is how
+ *   a refused client certificate usually shows, the server's alert lost
+ *   with the reset) — the server does not have a whole request — or was
+ *   answered with the server's certificate alert (TLS 1.3 refusal, seen on
+ *   the first receive).
+ * A reset or close while receiving, without such an alert, is not proof:
+ * the server may have read the request.
  */
 static bool not_taken(const struct pd_submit *s, CURLcode cc, long connects)
 {
@@ -639,9 +657,9 @@ static bool not_taken(const struct pd_submit *s, CURLcode cc, long connects)
 		return false;
 	if (!s->prereqs)
 		return true;
-	return s->prereqs == 1 && connects == 1 &&
-	       (cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR) &&
-	       tls_refused(s, cc);
+	if (s->prereqs != 1 || connects != 1)
+		return false;
+	return cc == CURLE_SEND_ERROR || (cc == CURLE_RECV_ERROR && tls_refused(s, cc));
 }
 
 static bool error_object(json_t *j)
@@ -660,7 +678,7 @@ static void submission_done(struct pd_submit *s, CURLcode cc, long status,
 			/* nothing of this payment has reached the server */
 			log_warn("submission %s: %s: %s", s->rec.key,
 				 curl_easy_strerror(cc), s->errbuf);
-			final_failed(s, tls_refused(s, cc) ?
+			final_failed(s, tls_refused(s, cc) || cc == CURLE_SEND_ERROR ?
 				     "TLS handshake with the payment server failed" :
 				     "Payment server unreachable");
 			return;
