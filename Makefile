@@ -40,7 +40,7 @@ UNIT_TESTS :=
 BENCHES :=
 LIBS :=
 
-.PHONY: deb check-deb all modules programs userspace check check-unit check-vm bench deps \
+.PHONY: fuzz deb check-deb all modules programs userspace check check-unit check-vm bench deps \
 	clean demo checkpatch
 all: modules userspace
 
@@ -77,6 +77,12 @@ check-unit: userspace
 
 check-vm: all
 	tests/check --only vm
+
+# The long fuzzing campaign (tests/fuzz/campaign; make check runs 15 s of
+# each fuzzer): FUZZ_EXECS executions per fuzzer, one at a time.
+FUZZ_EXECS ?= 10000000
+fuzz: userspace
+	tests/fuzz/campaign $(FUZZ_EXECS)
 
 bench: all $(BENCHES)
 	tests/bench/run
