@@ -88,8 +88,12 @@ class Sink:
                 ok, why = sink.verify(body)
                 sink.checks.append((ok, why))
                 if ok:
+                    # a payment view as payterm-server's (docs/protocol.md):
+                    # the terminal approves only its own amount and currency
                     ans = {'payment_id': 'pay_%d' % len(sink.bodies),
                            'state': 'approved', 'approved': True,
+                           'amount': body.get('amount'),
+                           'currency': body.get('currency'),
                            'response_code': '00', 'auth_code': 'A%05d' %
                            len(sink.bodies)}
                     ans['response_mac'] = resp_mac(body, '00',
