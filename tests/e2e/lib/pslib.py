@@ -491,40 +491,93 @@ def verify_webhook_openssl(secret, header, body):
 
 
 # ---------------------------------------------------------------- scan
-def _sensitive():
+def _text_forms(b):
+    """B as it may sit in memory or a file: raw, hex text (both cases),
+    UTF-16LE."""
+    h = b.hex()
+    return [b, h.encode(), h.upper().encode(), b.decode("latin-1").encode("utf-16-le")]
+
+
+def _bcd(digits):
+    """Packed BCD, F-padded to whole bytes ('=' as the D separator of
+    track 2 equivalent data)."""
+    d = digits.replace("=", "D")
+    return bytes.fromhex(d + ("F" if len(d) % 2 else ""))
+
+
+def _varied(b):
+    """Binary forms of low-entropy values (4111...1) match noise."""
+    return len(set(b)) >= 4
+
+
+def pin_forms(pin, pan):
+    """The PIN in every form the terminal could let it sit in: ISO 9564
+    format 0 and 4 PIN fields and the format 0 clear PIN block (raw and as
+    hex text), JSON values, and — for PINs long enough not to occur by
+    chance — the digits as ASCII and as raw digit values."""
+    out = []
+    f0 = "0%X%s" % (len(pin), pin) + "F" * (14 - len(pin))
+    f4 = "4%X%s" % (len(pin), pin) + "A" * (14 - len(pin))
+    pan_field = "0000" + pan[-13:-1]
+    blk0 = bytes(a ^ b for a, b in zip(bytes.fromhex(f0), bytes.fromhex(pan_field)))
+    for field in (bytes.fromhex(f0), bytes.fromhex(f4), blk0):
+        out += _text_forms(field)[:3]
+        out.append(field.hex().encode())        # hex text of the raw field
+    out += [('"pin":"%s"' % pin).encode(), ('"pin": "%s"' % pin).encode()]
+    if len(pin) >= 8:
+        out += [pin.encode(), bytes(int(x) for x in pin),
+                pin.encode("utf-16-le")]
+    return list(dict.fromkeys(out))
+
+
+def card_forms(c, pin=True):
+    """Every encoding of card C's sensitive data a leak could take: PAN,
+    track 1, track 2 (ASCII, '=' or 'D' separator, packed BCD as in tag 57),
+    the chip's track 2 equivalent, the cardholder name, and (PIN) its PIN."""
+    out = []
+    pan = c["pan"]
+    out += [pan.encode(), pan.encode().hex().encode(), pan.encode("utf-16-le")]
+    if _varied(pan.encode()):
+        out += _text_forms(_bcd(pan))[:1]
+    t2 = c["track2"].strip(";?")
+    for t in (t2, t2.replace("=", "D")):
+        out += _text_forms(t.encode())
+    out += _text_forms(_bcd(t2))[:3]
+    t1 = c["track1"].strip("%?")
+    out += _text_forms(t1.encode())
+    out.append(c["name"].encode())
+    t2e = c.get("chip", {}).get("track2_equivalent")
+    if t2e:
+        out += _text_forms(bytes.fromhex(t2e))[:3]
+    if pin:
+        out += pin_forms(c["pin"], pan)
+    return list(dict.fromkeys(out))
+
+
+def _sensitive(pin_only=False):
     pats = []
     for c in cards()["cards"]:
-        pan = c["pan"]
-        pats.append(pan.encode())
-        if len(set(pan)) >= 5:  # BCD; low-entropy PANs match binary noise
-            pats.append(bytes.fromhex(pan + ("F" if len(pan) % 2 else "")))
-        t2 = c["track2"].strip(";?")
-        pats.append(t2.encode())
-        pats.append(t2.replace("=", "D").encode())
-        pats.append(c["track1"].strip("%?").encode())
-        pin = c["pin"]
-        # clear ISO 9564 PIN fields (format 0 and 4) and the PIN as a JSON value
-        pats.append(("0%d%s" % (len(pin), pin) + "F" * (14 - len(pin))).encode())
-        pats.append(("4%d%s" % (len(pin), pin) + "A" * (14 - len(pin))).encode())
-        pats.append(('"pin":"%s"' % pin).encode())
-        pats.append(('"pin": "%s"' % pin).encode())
-    return pats
+        pats += pin_forms(c["pin"], c["pan"]) if pin_only else card_forms(c)
+    return list(dict.fromkeys(pats))
 
 
 def scan_for_card_data(directory):
     pats = _sensitive()
+    pin_pats = _sensitive(pin_only=True)
     found = []
     for dp, _, files in os.walk(directory):
         for fn in files:
-            if fn.startswith("bank") or dp.endswith("pki"):
-                continue    # the bank (HSM role) may hold card data
+            if dp.endswith("pki"):
+                continue    # certificates and keys: no card data, and binary
             path = os.path.join(dp, fn)
             if not os.path.isfile(path):
                 continue    # sockets (the VM tests' bus), fifos
             with open(path, "rb") as f:
                 data = f.read()
-            for p in pats:
-                if p in data or p.lower() in data.lower():
+            # the bank (issuer and HSM role) keeps PANs on file, as an
+            # issuer does, but never a PIN: its files are searched for PINs
+            for p in pin_pats if fn.startswith("bank") else pats:
+                if p in data:
                     found.append((path, p[:24]))
     if found:
         fail("card data found: %r" % found[:5])

@@ -132,7 +132,10 @@ START_TEST(crash_at_every_point)
 }
 END_TEST
 
-/* SIGKILL at random moments while keys are being taken. */
+/* SIGKILL at random moments while keys are being taken.  Each round waits
+ * for the child's first released key before the random delay, so every
+ * round has something to lose, and checks that the kill (not the end of
+ * the child's loop) ended it. */
 START_TEST(sigkill_random)
 {
 	unsigned rounds = iters(30, 6);
@@ -144,7 +147,7 @@ START_TEST(sigkill_random)
 	for (unsigned r = 0; r < rounds; r++) {
 		int pfd[2], status;
 		unsigned cnt;
-		uint32_t hi;
+		uint32_t first, hi;
 		pid_t pid;
 
 		ck_assert_int_eq(pipe(pfd), 0);
@@ -155,6 +158,8 @@ START_TEST(sigkill_random)
 			child_run(pfd[1], 1000000);
 		}
 		close(pfd[1]);
+		ck_assert_int_eq(read(pfd[0], &first, sizeof(first)), sizeof(first));
+		ck_assert_uint_gt(first, hi_total);
 		ts.tv_sec = 0;
 		ts.tv_nsec = (long)(trand() % (test_slow() ? 200000000u : 20000000u));
 		nanosleep(&ts, NULL);
@@ -162,10 +167,13 @@ START_TEST(sigkill_random)
 		hi = drain(pfd[0], &cnt);
 		close(pfd[0]);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "round %u: the child was not killed mid-run", r);
 		if (cnt)
-			ck_assert_uint_gt(hi, hi_total);
-		if (hi > hi_total)
-			hi_total = hi;
+			ck_assert_uint_gt(hi, first);
+		else
+			hi = first;
+		hi_total = hi;
 		check_store(hi_total);
 	}
 }

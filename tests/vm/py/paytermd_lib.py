@@ -9,10 +9,15 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 from payterm_uapi import wait_until
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', '..', 'e2e', 'lib'))
+from pslib import card_forms, pin_forms  # noqa: E402,F401 (the canaries)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '../../..'))
 B = os.path.join(ROOT, os.environ.get('B', 'build'))
@@ -231,7 +236,26 @@ class Pay:
         return rc, '\n'.join(self.lines)
 
 
+RESULT_RE = re.compile(r'Result: (approved|declined|cancelled|failed)'
+                       r'(?: (\d\d))?: (.*)')
+
+
+def result(out):
+    """paytermctl pay's outcome: (state, response code or None, message)
+    from its one 'Result:' line (paytermctl/dbus.c prints exactly one)."""
+    lines = [x for x in out.splitlines() if x.startswith('Result:')]
+    assert len(lines) == 1, 'not one Result line:\n' + out
+    m = RESULT_RE.fullmatch(lines[0])
+    assert m, 'malformed Result line %r' % lines[0]
+    return m.group(1), m.group(2), m.group(3)
+
+
 # ---------------------------------------------------------------- leaks
+
+def canary(s):
+    """A found secret named without printing it whole."""
+    return 'canary %r... (%d bytes)' % (s[:4], len(s))
+
 
 def scan_memory(pid, secrets, control=b'MERCHANT0001'):
     """Secrets in the writable mappings of PID; CONTROL (a string from the
@@ -253,7 +277,7 @@ def scan_memory(pid, secrets, control=b'MERCHANT0001'):
             seen |= control in data
             for s in secrets:
                 if s in data:
-                    found.append('%s in %s' % (s, line.strip()))
+                    found.append('%s in %s' % (canary(s), line.strip()))
     assert seen, 'memory scan read nothing useful'
     return found
 
@@ -282,5 +306,5 @@ def scan_files(roots, secrets, skip=lambda path: False):
                     continue
                 for s in secrets:
                     if s in data:
-                        found.append('%s in %s' % (s, p))
+                        found.append('%s in %s' % (canary(s), p))
     return found

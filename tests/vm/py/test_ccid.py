@@ -332,10 +332,7 @@ def test_largest_response_and_beyond():
     # too big for the caller's buffer: EMSGSIZE, nothing lost
     expect_errno(errno.EMSGSIZE, r.transmit, apdu('80F2017400'), rsize=100)
     # one byte more: QEMU drops the reply; the caller gets a timeout
-    t0 = time.monotonic()
     expect_errno(errno.ETIMEDOUT, r.transmit, apdu('80F2017500'))
-    took = time.monotonic() - t0
-    assert took < 10, took
     # and the reader still works
     resp = r.transmit(apdu('80F2001000'))
     assert len(resp) == 18 and sw(resp) == '9000'
@@ -347,12 +344,15 @@ def test_mute_card_then_stale_reply():
     r, _ = claimed_powered()
     hook(r, 'late 4000')
     t0 = time.monotonic()
+    # ETIMEDOUT (not the answer) shows the driver's timer came first
     expect_errno(errno.ETIMEDOUT, r.transmit, select(emv_card.PPSE))
-    took = time.monotonic() - t0
-    assert took < 4, took
-    time.sleep(4.5 - took)      # the late reply arrives: stale, dropped
-    resp = r.transmit(select(emv_card.PPSE))
+    time.sleep(max(0.0, 4.5 - (time.monotonic() - t0)))
+    # the late PPSE answer has arrived by now: stale, dropped.  Another
+    # command gets its own answer (the PSE's FCI names 1PAY.SYS.DDF01),
+    # not the stale PPSE one
+    resp = r.transmit(select(emv_card.PSE))
     assert sw(resp) == '9000' and resp[0] == 0x6F, resp.hex()
+    assert emv_card.PSE in resp and emv_card.PPSE not in resp, resp.hex()
     r.close()
 
 
@@ -383,9 +383,8 @@ def test_removal_mid_exchange():
     r, _ = claimed_powered()
     r.drain()
     hook(r, 'vanish 300; insert 1500')
-    t0 = time.monotonic()
+    # ENOMEDIUM, not ETIMEDOUT: the removal ended the wait
     expect_errno(errno.ENOMEDIUM, r.transmit, select(emv_card.PPSE))
-    assert time.monotonic() - t0 < 3
     evs = card_events(r, 2)
     assert [e.name for e in evs] == ['CARD_REMOVED', 'CARD_INSERTED'], evs
     r.power_on()
@@ -609,7 +608,6 @@ def test_unplug_mid_exchange():
     r, _ = claimed_powered()
     r2 = Reader(r.path, nonblock=True)
     hook(r, 'unplug 300')
-    t0 = time.monotonic()
     try:
         r.transmit(select(emv_card.PPSE))
         raise AssertionError('transmit survived the unplug')
@@ -617,7 +615,6 @@ def test_unplug_mid_exchange():
         # QEMU's device_del detaches the card first (NotifySlotChange),
         # then the USB device: either error is the clean answer.
         assert e.errno in (errno.ENODEV, errno.ENOMEDIUM), e
-    assert time.monotonic() - t0 < 5
     assert wait_until(lambda: not os.path.exists(r.path), 5)
     expect_errno(errno.ENODEV, r.power_on)
     expect_errno(errno.ENODEV, r.transmit, select(emv_card.PPSE))

@@ -6,6 +6,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import random
 import select
 import sys
 import threading
@@ -14,6 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from payterm_uapi import *  # noqa: E402,F403
 from payterm_uapi import _IO, _IOR, _IOW  # noqa: E402
+import kmem  # noqa: E402
 
 T = TestRunner()
 PARAM = '/sys/module/%s/parameters/%s'
@@ -375,8 +377,7 @@ def echo_card(capdu):
         assert len(capdu) == 65544
         return 0, bytes([0x5a]) * 65536 + b'\x90\x00'
     if capdu[:2] == b'\x00\xdd':
-        time.sleep(1.0)
-        return 0, b'\x90\x00'
+        return None                                    # mute too
     return 0, b'\x6d\x00'
 
 
@@ -403,17 +404,20 @@ def test_card_power_and_apdus():
         big = b'\x00\xcc\x00\x00\x00\xff\xff' + b'\xa5' * 65535 + b'\x00\x00'
         r = a.transmit(big, rsize=65538)
         assert len(r) == 65538 and r[-2:] == b'\x90\x00' and r[0] == 0x5a
+        # a mute card: ETIMEDOUT, from the 500 ms timer (not before it)
         t0 = time.monotonic()
         expect_errno(errno.ETIMEDOUT, a.transmit, b'\x00\xff\x00\x00')
-        assert time.monotonic() - t0 < 3
+        assert time.monotonic() - t0 >= 0.5
         expect_errno(errno.EINVAL, a.transmit, b'\x00\xa4\x04')
         expect_errno(errno.EINVAL, a.transmit, b'\x00' * (65544 + 1))
-        # Card pulled mid-APDU: the caller gets ENOMEDIUM at once.
-        set_param('payterm_virt', 'apdu_timeout_ms', 5000)
+        # Card pulled mid-APDU (the card is mute): the removal, not the
+        # 60 s timer, ends the wait — ENOMEDIUM, before the timer (a
+        # driver waiting for its timeout would answer only after 60 s).
+        set_param('payterm_virt', 'apdu_timeout_ms', 60000)
         threading.Timer(0.3, v.card, (CARD_REMOVE,)).start()
         t0 = time.monotonic()
         expect_errno(errno.ENOMEDIUM, a.transmit, b'\x00\xdd\x00\x00')
-        assert time.monotonic() - t0 < 0.9
+        assert time.monotonic() - t0 < 60
         expect_errno(errno.EPROTO, a.transmit, select_ppse)
         names = [e.name for e in a.drain()]
         assert names[-3:] == ['CARD_INSERTED', 'CARD_POWERED', 'CARD_REMOVED'] \
@@ -631,5 +635,69 @@ def test_no_card_data_in_dmesg():
     for secret in (TEST_PAN, '4111111111', 'TEST/CARD'):
         assert secret not in out, secret
 
+
+def kernel_hits(canaries):
+    """Which of CANARIES (name -> bytes) kernel-owned memory holds."""
+    hits, searched = kmem.scan_kernel(list(canaries.values()))
+    assert searched > 16 << 20, 'kernel scan read only %d bytes' % searched
+    return sorted(n for n, v in canaries.items() if v in hits)
+
+
+@T.case
+def test_kernel_memory_wiped():
+    """The track and the PIN the kernel held are gone from kernel memory
+    (slab, stacks, page allocations: kmem.py) once fetched, released or
+    cancelled.  Fresh random values per run, so nothing else holds them;
+    each scan's positive control finds them while the kernel holds them."""
+    rnd = random.SystemRandom()
+
+    def digits(n):
+        return ''.join(rnd.choice('0123456789') for _ in range(n))
+    disc1, disc2, pin, pin2 = digits(16), digits(13), digits(12), digits(10)
+    t1 = '%B4111111111111111^TEST/CARD^2812101' + disc1 + '?'
+    t2 = ';4111111111111111=2812101' + disc2 + '?'
+    canaries = {'track 1': disc1.encode(), 'track 2': disc2.encode(),
+                'PIN': pin.encode(), 'PIN (cancelled)': pin2.encode()}
+    v = Virt(CAP_MSR | CAP_PINPAD)
+    r = Reader(v.path)
+    try:
+        r.claim()
+        r.drain()
+        v.swipe(t1=t1, t2=t2)
+        ev = r.expect('SWIPE')[0]
+        assert ev.flags & EVF_DATA_READY, ev
+        held = kernel_hits(canaries)
+        assert held == ['track 1', 'track 2'], held     # the control
+        tracks = r.get_swipe()[2]
+        assert tracks[0][1] == t1.encode() and tracks[1][1] == t2.encode()
+        left = kernel_hits(canaries)
+        assert left == [], 'swipe left in the kernel: %s' % left
+
+        r.pin_start(4, 12, 20000)
+        v.keys(pin + 'E')
+        assert pin_events(r, 14)[-1] == ('PIN_ENTERED', 12)
+        held = kernel_hits(canaries)
+        assert held == ['PIN'], held                        # the control
+        assert r.get_pin() == pin
+        left = kernel_hits(canaries)
+        assert left == [], 'PIN left in the kernel: %s' % left
+
+        # a swipe never fetched, then released; a PIN typed, then cancelled
+        v.swipe(t1=t1, t2=t2)
+        r.expect('SWIPE')
+        r.release()
+        r.claim()
+        r.pin_start(4, 12, 20000)
+        v.keys(pin2)
+        assert pin_events(r, 11)[-1] == ('PIN_DIGITS', 10)
+        held = kernel_hits(canaries)
+        assert held == ['PIN (cancelled)'], held            # the control
+        v.keys('Q')
+        assert pin_events(r, 1)[-1] == ('PIN_CANCELLED', 0)
+        left = kernel_hits(canaries)
+        assert left == [], 'left in the kernel: %s' % left
+    finally:
+        r.close()
+        v.close()
 
 sys.exit(T.run(sys.argv))

@@ -43,7 +43,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import \
 
 from virt_card import Card  # noqa: E402
 from paytermd_lib import (B, ROOT, Pay as _Pay, Daemon as _Daemon,  # noqa: E402
-                          bus_env, ctl as _ctl, make_keystore, scan_files,
+                          bus_env, canary, card_forms, ctl as _ctl,
+                          make_keystore,
+                          pin_forms, scan_files,
                           scan_memory, start_bus, write_config)
 
 T = TestRunner()
@@ -54,13 +56,12 @@ SHARED = {c['id']: c for c in
           json.load(open(os.path.join(ROOT, 'tests/data/cards.json')))['cards']}
 VISA = SHARED['visa-ok']
 PIN = '80451279'
+# every encoding of each chip card's data and of the PIN typed with it
+# (pslib.card_forms/pin_forms: ASCII, hex text, BCD, raw PIN fields)
 SECRETS = []
 for c in SHARED.values():
     if c.get('chip'):
-        t2 = c['chip']['track2_equivalent']
-        SECRETS += [c['pan'].encode(), bytes.fromhex(c['pan']),
-                    bytes.fromhex(t2 + 'F' * (len(t2) % 2)), c['name'].encode()]
-SECRETS.append(PIN.encode())
+        SECRETS += card_forms(c, pin=False) + pin_forms(PIN, c['pan'])
 CARD_DATA_TAGS = ('57', '5A', '5F20', '5F24', '5F34', '56', '9F1F', '9F20',
                   '9F6B')
 PARAM = '/sys/module/payterm_virt/parameters/apdu_timeout_ms'
@@ -233,7 +234,7 @@ def Pay(req):
 def leak_check():
     time.sleep(0.3)
     found = scan_memory(D.p.pid, SECRETS)
-    found += ['%s in daemon output' % s for s in SECRETS
+    found += ['%s in daemon output' % canary(s) for s in SECRETS
               if s in open(W + '/paytermd.log', 'rb').read()]
     found += scan_files(['/tmp', '/run'], SECRETS,
                         skip=lambda p: p.startswith(W + '/pki'))
