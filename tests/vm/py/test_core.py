@@ -639,7 +639,7 @@ def test_no_card_data_in_dmesg():
 def kernel_hits(canaries):
     """Which of CANARIES (name -> bytes) kernel-owned memory holds."""
     hits, searched = kmem.scan_kernel(list(canaries.values()))
-    assert searched > 16 << 20, 'kernel scan read only %d bytes' % searched
+    assert searched > 4 << 20, 'kernel scan read only %d bytes' % searched
     return sorted(n for n, v in canaries.items() if v in hits)
 
 

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from payment_env import PaymentEnv, pslib  # noqa: E402
 from payterm_uapi import KEY_ENTER, TestRunner, wait_until  # noqa: E402
 from paytermd_lib import Pay, canary, result, scan_files, scan_memory  # noqa: E402
+import kmem  # noqa: E402
 
 T = TestRunner()
 CARD = pslib.card('visa-magstripe')
@@ -27,6 +28,13 @@ WRONG_PIN = '80451279'      # long enough not to occur by chance in memory
 # wrong PIN (pslib.card_forms/pin_forms: ASCII, hex text, BCD, raw fields)
 SECRETS = (pslib.card_forms(CARD) + pslib.card_forms(CHIP) +
            pslib.pin_forms(WRONG_PIN, CARD['pan']))
+# what the kernel held: the swiped tracks as the MSR delivered them, the
+# wrong PIN's digits (the right ones are too short to search), the chip's
+# APDU answers (track 2 equivalent and PAN as BCD, inside record data)
+KERNEL_HELD = [CARD['track1'].strip('%?').encode(),
+               CARD['track2'].strip(';?').encode(), WRONG_PIN.encode(),
+               bytes.fromhex(CHIP['chip']['track2_equivalent']),
+               bytes.fromhex(CHIP['pan'])]
 E = None
 TTL = 25        # s, payment requests of this test's server
 SLOW = 4400     # the bank answers this amount after 4.5 s (paytermd: 3 s)
@@ -47,6 +55,11 @@ def leak_check():
     # every file: key store, daemon log, server and bank databases (+WAL)
     # and logs, request files, the bus
     found += scan_files(['/tmp', '/run'], SECRETS)
+    # and the kernel's own memory (slab, stacks, page allocations)
+    hits, searched = kmem.scan_kernel(KERNEL_HELD)
+    assert searched > 4 << 20, 'kernel scan read only %d bytes' % searched
+    found += ['%s in kernel memory' % canary(s) for s in hits]
+    print('leak check: %d kernel bytes searched' % searched)
     assert not found, 'sensitive data left:\n' + '\n'.join(found)
 
 
@@ -112,10 +125,11 @@ def t_wrong_pin_declined():
     od = E.server.wait_order(o['order_id'], 'pending')
     assert od['attempts'] == 1 and od['response_code'] == '55', od
     E.webhook(o['order_id'], 'order.attempt_declined')
-    leak_check()
     # single use on the terminal: a submitted request is not taken again
+    # (checked before it expires: TTL)
     rc, out = E.pay(req).finish()
     assert rc == 8 and 'AlreadyUsed' in out, out
+    leak_check()
 
 
 @T.case
