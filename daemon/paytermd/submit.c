@@ -58,6 +58,7 @@
 #include "journal.h"
 #include "log.h"
 #include "submit.h"
+#include "verdict.h"
 
 struct pd_http {
 	struct pd_daemon *d;
@@ -326,7 +327,7 @@ static void close_txn(struct pd_submit *s, const char *msg)
 
 #define UNKNOWN_MSG "Result unknown: if the bank approved it, it will be reversed"
 #define UNTRUSTED_REVERSED "Bank answer not authenticated: payment reversed"
-#define UNTRUSTED_NOT_PAID "Bank answer not authenticated: not paid"
+#define UNTRUSTED_NOT_PAID PD_UNTRUSTED_NOT_PAID
 
 /* ---- the exchanges ---- */
 
@@ -434,31 +435,6 @@ static void now(struct pd_submit *s, enum phase ph)
 		later(s, ph);
 }
 
-static const char *response_text(const char *rc)
-{
-	static const struct { const char *rc, *text; } t[] = {
-		{ "05", "Declined: do not honour" },
-		{ "14", "Declined: invalid card number" },
-		{ "51", "Declined: insufficient funds" },
-		{ "54", "Declined: card expired" }, { "55", "Declined: incorrect PIN" },
-		{ "75", "Declined: PIN tries exceeded" },
-		{ "91", "Declined: issuer unavailable" },
-		{ "94", "Declined: duplicate transmission" },
-		{ "96", "Declined: system malfunction" },
-	};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(t[i].rc, rc))
-			return t[i].text;
-	return "Declined";
-}
-
-static bool rc_ok(const char *rc)
-{
-	return rc && strlen(rc) == 2 && rc[0] >= '0' && rc[0] <= '9' &&
-	       rc[1] >= '0' && rc[1] <= '9';
-}
-
 /*
  * A claimed approval (or a decline whose MAC is wrong) that the terminal
  * does not accept.  The payment id in such an answer is not trusted either
@@ -475,32 +451,31 @@ static void suspect(struct pd_submit *s, const char *why)
 	now(s, PH_STATUS);
 }
 
-static bool not_paid_state(const char *st)
-{
-	return st && (!strcmp(st, "declined") || !strcmp(st, "failed") ||
-		      !strcmp(st, "expired"));
-}
-
 /*
  * A payment view (200 from the submission or the status query): decide,
  * by the rules at the top of this file.  @status: the view came from the
  * status query (whose views never carry a MAC), and its payment id is the
  * one of our idempotency key.
  */
+static enum pd_mac_check check_mac(void *arg, const char *rc, const char *auth,
+				   const char *mac)
+{
+	struct pd_submit *s = arg;
+
+	return pd_txn_check_resp_mac(s->o->txn, rc, auth, mac);
+}
+
 static void judge(struct pd_submit *s, json_t *v, bool status)
 {
-	const char *state = json_string_value(json_object_get(v, "state"));
-	const char *rc = json_string_value(json_object_get(v, "response_code"));
-	const char *auth = json_string_value(json_object_get(v, "auth_code"));
 	const char *pid = json_string_value(json_object_get(v, "payment_id"));
-	const char *mac = json_string_value(json_object_get(v, "response_mac"));
-	const char *cur = json_string_value(json_object_get(v, "currency"));
-	json_t *amt = json_object_get(v, "amount");
-	bool says_paid = (state && !strcmp(state, "approved")) ||
-			 json_is_true(json_object_get(v, "approved"));
-	bool rc00 = rc && !strcmp(rc, "00");
-	char why[160];
-	enum pd_mac_check c;
+	struct pd_view_ctx c = {
+		.status = status, .suspect = s->suspect, .closed = s->closed,
+		.have_keys = s->o != NULL, .can_refetch = !s->refetch && s->body,
+		.reversing = s->rec.stage == PD_J_REVERSING,
+		.amount = s->rec.amount, .currency = s->rec.currency,
+		.check_mac = check_mac, .arg = s,
+	};
+	struct pd_verdict vd;
 
 	if (status && pid) {
 		if (pd_payment_id_ok(pid))
@@ -509,91 +484,31 @@ static void judge(struct pd_submit *s, json_t *v, bool status)
 			log_warn("submission %s: the server names an unusable payment id",
 				 s->rec.key);
 	}
-	/* the server has it as reversed or is reversing it: not paid */
-	if (state && (!strcmp(state, "reversed") || !strcmp(state, "reversal_pending"))) {
-		final(s, s->suspect ? PD_ST_FAILED : PD_ST_DECLINED,
-		      s->suspect ? NULL : rc_ok(rc) && !rc00 ? rc : "91", NULL,
-		      s->suspect ? UNTRUSTED_NOT_PAID :
-		      !strcmp(state, "reversed") && s->rec.stage == PD_J_REVERSING ?
-		      "Payment reversed" : "No answer from the bank: not paid");
-		return;
-	}
-	if (state && !strcmp(state, "authorizing") && !says_paid && !rc00) {
-		later(s, PH_STATUS);		/* the bank has not answered yet */
-		return;
-	}
-	if (says_paid || rc00) {
-		/* something that would be an approval */
-		if (s->suspect || s->closed || !s->o) {
-			/* not acceptable any more (the transaction has its result,
-			 * or we are resuming without the MAC key): reverse it */
-			if (!status) {
-				suspect(s, "an approval after the transaction ended");
-				return;
-			}
-			if (!pd_payment_id_ok(s->rec.payment_id)) {
-				later(s, PH_STATUS);
-				return;
-			}
-			now(s, PH_REVERSE);
-			return;
-		}
-		if (!says_paid || !rc00 || !state || strcmp(state, "approved") ||
-		    !json_is_true(json_object_get(v, "approved"))) {
-			snprintf(why, sizeof(why), "an answer that contradicts itself "
-				 "(state %s, response code %s)", state ? state : "-",
-				 rc ? rc : "-");
-			suspect(s, why);
-			return;
-		}
-		if (!json_is_integer(amt) ||
-		    (uint64_t)json_integer_value(amt) != s->rec.amount ||
-		    !cur || strcmp(cur, s->rec.currency)) {
-			suspect(s, "an approval of another amount or currency than "
-				"the one sent");
-			return;
-		}
-		if (!mac && status && !s->refetch && s->body) {
-			/* status views carry no response_mac: the stored answer
-			 * of the submission does; same key, same body */
-			s->refetch = true;
-			if (post_submission(s) < 0)
-				suspect(s, "no response MAC");
-			return;
-		}
-		c = pd_txn_check_resp_mac(s->o->txn, "00", auth, mac);
-		if (c == PD_MAC_OK) {
+	c.payment_id_known = pd_payment_id_ok(s->rec.payment_id);
+	pd_judge_view(&c, v, &vd);
+	switch (vd.kind) {
+	case PD_V_FINAL:
+		if (vd.mac_verified)
 			log_info("submission %s: response MAC verified", s->rec.key);
-			final(s, PD_ST_APPROVED, "00", auth, "Approved");
-			return;
-		}
-		snprintf(why, sizeof(why), "the bank's response MAC is %s: approval",
-			 c == PD_MAC_MISSING ? "missing" : c == PD_MAC_NOKEY ?
-			 "not checkable (key already used)" : "wrong");
-		suspect(s, why);
-		return;
+		final(s, vd.state, vd.rc, vd.auth, vd.msg);
+		break;
+	case PD_V_STATUS_LATER:
+		if (vd.why[0])
+			log_warn("submission %s: %s", s->rec.key, vd.why);
+		later(s, PH_STATUS);
+		break;
+	case PD_V_SUSPECT:
+		suspect(s, vd.why);
+		break;
+	case PD_V_REVERSE:
+		now(s, PH_REVERSE);
+		break;
+	case PD_V_REFETCH:
+		s->refetch = true;
+		if (post_submission(s) < 0)
+			suspect(s, "no response MAC");
+		break;
 	}
-	if (not_paid_state(state)) {
-		/* a decline needs no MAC; one that is there must be the bank's */
-		if (mac && s->o && !s->closed && !status) {
-			c = pd_txn_check_resp_mac(s->o->txn, rc_ok(rc) ? rc : "", NULL, mac);
-			if (c == PD_MAC_BAD) {
-				suspect(s, "the bank's response MAC of a decline is wrong");
-				return;
-			}
-		}
-		if (s->suspect)
-			final_failed(s, UNTRUSTED_NOT_PAID);
-		else if (rc_ok(rc))
-			final(s, PD_ST_DECLINED, rc, NULL, response_text(rc));
-		else
-			final_failed(s, "Declined");
-		return;
-	}
-	/* no state we know: as good as no answer */
-	log_warn("submission %s: an answer without a known state (%s)", s->rec.key,
-		 state ? state : "none");
-	later(s, PH_STATUS);
 }
 
 /*

@@ -11,8 +11,7 @@
  * never goes back.
  *
  * The other answer paytermd parses, the payment view of
- * POST /v1/terminal/payments, is read by apply_view() / on_done(), which
- * are static in daemon/paytermd/submit.c: not reachable from a harness.
+ * POST /v1/terminal/payments, is fuzz_verdict.c's.
  */
 #include "../../daemon/paytermd/log.h"
 #include "../../daemon/paytermd/pending.h"
