@@ -23,6 +23,32 @@ static int nibble(char c)
 	return -1;
 }
 
+static bool isdigit_c(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Tag 57 (EMV Book 3): PAN (12..19 digits), separator D, expiry YYMM,
+ * service code (3 digits), discretionary data (digits).  @s is that with
+ * 'D' or '=' as the separator; anything else is refused, so that no
+ * malformed tag 57 is ever built.
+ */
+static bool t57_chars_ok(const char *s, size_t n)
+{
+	size_t i = 0, sep;
+
+	while (i < n && isdigit_c(s[i]))
+		i++;
+	if (i < PTC_PAN_MIN || i > PTC_PAN_MAX || i == n ||
+	    (s[i] != 'D' && s[i] != '='))
+		return false;
+	sep = i++;
+	while (i < n && isdigit_c(s[i]))
+		i++;
+	return i == n && n - sep - 1 >= 4 + 3;
+}
+
 /* pack digit/D characters into tag 57 nibbles, F padded */
 static int pack_t57(const char *s, size_t n, struct pd_card *card)
 {
@@ -30,6 +56,8 @@ static int pack_t57(const char *s, size_t n, struct pd_card *card)
 
 	if ((n + 1) / 2 > PD_T57_MAX)
 		return -EMSGSIZE;
+	if (!t57_chars_ok(s, n))
+		return -EBADMSG;
 	memset(card->t57, 0xff, sizeof(card->t57));
 	for (i = 0; i < n; i++) {
 		int v = nibble(s[i]);
@@ -83,6 +111,19 @@ enum pd_card_err pd_card_from_swipe(const struct payterm_swipe *sw,
 		ptc_card_wipe(&c2);
 		return PD_CARD_MISMATCH;
 	}
+	/*
+	 * ISO 7813 (and ptc_track*_parse()) let a field separator stand for
+	 * an absent expiry or service code; tag 57 needs both, and a track 2
+	 * without them says nothing that track 1 could complete.
+	 */
+	if ((have2 && (!c2.expiry[0] || !c2.service_code[0])) ||
+	    (!have2 && have1 && (!c1.expiry[0] || !c1.service_code[0]))) {
+		if (have1)
+			ptc_card_wipe(&c1);
+		if (have2)
+			ptc_card_wipe(&c2);
+		return PD_CARD_INCOMPLETE;
+	}
 	if (have2) {
 		/* ;PAN=YYMMSSS...?[LRC] -> the characters between ; and ? */
 		const char *d = (const char *)t2->data + 1;
@@ -103,10 +144,8 @@ enum pd_card_err pd_card_from_swipe(const struct payterm_swipe *sw,
 		memcpy(card->service_code, c1.service_code,
 		       sizeof(card->service_code));
 		n = (size_t)snprintf(buf, sizeof(buf), "%sD%s%s", c1.pan,
-				     c1.expiry[0] ? c1.expiry : "",
-				     c1.service_code[0] ? c1.service_code : "");
-		r = (c1.expiry[0] && c1.service_code[0]) ?
-			pack_t57(buf, n, card) : -EBADMSG;
+				     c1.expiry, c1.service_code);
+		r = pack_t57(buf, n, card);
 		pd_wipe(buf, sizeof(buf));
 	} else {
 		r = -EBADMSG;

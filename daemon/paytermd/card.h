@@ -41,12 +41,15 @@ enum pd_card_err {
 	PD_CARD_ENCRYPTED,		/* reader-encrypted (SRED) data */
 	PD_CARD_LUHN,			/* PAN check digit wrong */
 	PD_CARD_MISMATCH,		/* track 1 and 2 disagree on the PAN */
+	PD_CARD_INCOMPLETE,		/* no expiry or service code (a field
+					 * separator in its place): no tag 57 */
 };
 
 /*
  * Build @card from a fetched swipe: track 2 preferred (tag 57 is track 2
  * with '=' -> 'D'), track 1 otherwise (tag 57 = PAN D YYMM SVC, no
- * discretionary data).  @sw is not modified; the caller wipes it.
+ * discretionary data).  The track used must carry expiry and service code
+ * (PD_CARD_INCOMPLETE otherwise).  @sw is not modified; the caller wipes it.
  */
 enum pd_card_err pd_card_from_swipe(const struct payterm_swipe *sw,
 				    struct pd_card *card);

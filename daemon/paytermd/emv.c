@@ -108,11 +108,21 @@ static int generate_ac(struct pd_emv *e)
 
 	if (!cdol1)
 		return emv_err(e, -EPROTO, "no CDOL1");
-	n = emv_dol_fill(e, emv_val(e, cdol1), cdol1->len, e->cdol,
+	if (cdol1->len > sizeof(e->cdol1))
+		return emv_err(e, -EPROTO, "CDOL1 unusable");
+	/* field 55 is built from this CDOL1 even if the answer repeats 8C */
+	memcpy(e->cdol1, emv_val(e, cdol1), cdol1->len);
+	e->cdol1_len = cdol1->len;
+	n = emv_dol_fill(e, e->cdol1, e->cdol1_len, e->cdol,
 			 sizeof(e->cdol) - 1);
 	if (n < 0)
 		return emv_err(e, -EPROTO, "CDOL1 unusable");
 	e->cdol_len = (size_t)n;
+	/* CID, ATC, AC and IAD are the answer's, not a record's or the GPO's */
+	emv_drop(e, 0x9f27);
+	emv_drop(e, 0x9f36);
+	emv_drop(e, 0x9f26);
+	emv_drop(e, 0x9f10);
 	/* P1 80: ARQC, no CDA */
 	r = emv_cmd(e, 0x80, 0xae, 0x80, 0x00, e->cdol, e->cdol_len, true);
 	if (r)
@@ -244,10 +254,8 @@ int pd_emv_read(struct pd_io *io, unsigned slot, const struct pd_config *cfg,
 	if (r)
 		pd_card_wipe(card);
 	if (!r) {
-		const struct emv_obj *cdol1 = emv_get(e, 0x8c);
-
-		r = emv_build_f55(e, emv_val(e, cdol1), cdol1->len, f55,
-				  f55_cap, f55_len);
+		r = emv_build_f55(e, e->cdol1, e->cdol1_len, f55, f55_cap,
+				  f55_len);
 		if (r) {
 			pd_card_wipe(card);
 			*f55_len = 0;

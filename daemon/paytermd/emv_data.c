@@ -57,6 +57,17 @@ int emv_put(struct pd_emv *e, uint32_t tag, const uint8_t *v, size_t len,
 	return 0;
 }
 
+void emv_drop(struct pd_emv *e, uint32_t tag)
+{
+	struct emv_obj *o = (struct emv_obj *)emv_get(e, tag);
+
+	if (!o)
+		return;
+	pd_wipe(e->pool + o->off, o->len);	/* its pool bytes stay unused */
+	*o = e->obj[--e->n_obj];
+	memset(&e->obj[e->n_obj], 0, sizeof(e->obj[0]));
+}
+
 int emv_store_tlvs(struct pd_emv *e, const uint8_t *buf, size_t len,
 		   bool replace)
 {
@@ -274,22 +285,45 @@ int emv_afl_check(const uint8_t *afl, size_t len)
 	return 0;
 }
 
-/* the tags docs/protocol.md lists, then the rest of CDOL1 */
-static const uint32_t f55_tags[] = {
-	0x9f26, 0x9f27, 0x9f10, 0x9f37, 0x9f36, 0x95, 0x9a, 0x9c, 0x9f02,
-	0x5f2a, 0x82, 0x9f1a, 0x9f03, 0x84, 0x9f33, 0x9f34, 0x9f35, 0x9f09,
-	0x9f66, 0x9f6e,
+/*
+ * Field 55 (docs/protocol.md, "ICC data") is flat BER-TLV of primitive
+ * tags the terminal knows and supplies itself, each at most once:
+ *  - the card's, from the stored objects: the cryptogram 9F26, CID 9F27,
+ *    ATC 9F36 and IAD 9F10 of the GENERATE AC answer (generate_ac() drops
+ *    any earlier ones), AIP 82, DF name 84, 9F09, 9F6E;
+ *  - the terminal's (emv_term_data()): for a tag CDOL1 names, the value
+ *    sent in GENERATE AC (the bank rebuilds the CDOL1 data from field 55),
+ *    else the terminal's own value, never a value from the card; first
+ *    the list below, then the other terminal data objects of CDOL1 in
+ *    CDOL1 order.
+ * Whatever else CDOL1 names (tag 00, a constructed or unknown tag, card
+ * data, the card's own tags above) was sent to the card as zeros (Book 3
+ * 5.4, emv_dol_fill()) and is not echoed; a tag named twice goes in once.
+ */
+static const struct {
+	uint32_t tag;
+	bool card;		/* the card's, else the terminal's */
+} f55_tags[] = {
+	{ 0x9f26, true }, { 0x9f27, true }, { 0x9f10, true },
+	{ 0x9f37, false }, { 0x9f36, true }, { 0x95, false },
+	{ 0x9a, false }, { 0x9c, false }, { 0x9f02, false },
+	{ 0x5f2a, false }, { 0x82, true }, { 0x9f1a, false },
+	{ 0x9f03, false }, { 0x84, true }, { 0x9f33, false },
+	{ 0x9f34, false }, { 0x9f35, false }, { 0x9f09, true },
+	{ 0x9f66, false }, { 0x9f6e, true },
 };
 
-static bool in_list(uint32_t tag, size_t upto)
+#define N_F55_TAGS (sizeof(f55_tags) / sizeof(f55_tags[0]))
+
+static bool in_list(uint32_t tag)
 {
-	for (size_t i = 0; i < upto; i++)
-		if (f55_tags[i] == tag)
+	for (size_t i = 0; i < N_F55_TAGS; i++)
+		if (f55_tags[i].tag == tag)
 			return true;
 	return false;
 }
 
-/* the CDOL1 slice of @tag; 1 found */
+/* the CDOL1 slice of @tag (its first entry); 1 found */
 static int cdol_value(const struct pd_emv *e, const uint8_t *cdol1,
 		      size_t clen, uint32_t want, size_t *voff, size_t *vlen)
 {
@@ -309,20 +343,28 @@ static int cdol_value(const struct pd_emv *e, const uint8_t *cdol1,
 	return 0;
 }
 
-static int put_tag(const struct pd_emv *e, const uint8_t *cdol1, size_t clen,
-		   uint32_t tag, uint8_t *out, size_t cap, size_t *off)
+/* does CDOL1 name @tag before offset @upto? */
+static bool cdol_named_before(const uint8_t *cdol1, size_t upto, uint32_t want)
 {
-	const struct emv_obj *o;
+	size_t off = 0, len;
+	uint32_t tag;
+
+	while (off < upto && pd_dol_next(cdol1, upto, &off, &tag, &len) > 0)
+		if (tag == want)
+			return true;
+	return false;
+}
+
+/* a terminal data object: as sent in GENERATE AC, else the terminal's */
+static int put_term(const struct pd_emv *e, const uint8_t *cdol1, size_t clen,
+		    uint32_t tag, uint8_t *out, size_t cap, size_t *off)
+{
 	uint8_t v[32];
 	size_t voff, vlen;
 	char fmt;
 
-	if (emv_card_data_tag(tag))
-		return 0;
 	if (cdol_value(e, cdol1, clen, tag, &voff, &vlen))
 		return pd_tlv_put(out, cap, off, tag, e->cdol + voff, vlen);
-	if ((o = emv_get(e, tag)))
-		return pd_tlv_put(out, cap, off, tag, emv_val(e, o), o->len);
 	if (tag == 0x9f66 && !e->p->contactless)
 		return 0;
 	if ((vlen = emv_term_data(e, tag, v, &fmt)))
@@ -333,19 +375,31 @@ static int put_tag(const struct pd_emv *e, const uint8_t *cdol1, size_t clen,
 int emv_build_f55(const struct pd_emv *e, const uint8_t *cdol1, size_t clen,
 		  uint8_t *out, size_t cap, size_t *olen)
 {
-	size_t off = 0, doff = 0, len, i;
+	size_t off = 0, doff = 0, start, len, i;
+	const struct emv_obj *o;
+	uint8_t v[32];
 	uint32_t tag;
+	char fmt;
 	int r;
 
-	for (i = 0; i < sizeof(f55_tags) / sizeof(f55_tags[0]); i++) {
-		r = put_tag(e, cdol1, clen, f55_tags[i], out, cap, &off);
+	for (i = 0; i < N_F55_TAGS; i++) {
+		tag = f55_tags[i].tag;
+		if (!f55_tags[i].card)
+			r = put_term(e, cdol1, clen, tag, out, cap, &off);
+		else if ((o = emv_get(e, tag)))
+			r = pd_tlv_put(out, cap, &off, tag, emv_val(e, o), o->len);
+		else
+			r = 0;
 		if (r)
 			return r;
 	}
-	while ((r = pd_dol_next(cdol1, clen, &doff, &tag, &len)) > 0) {
-		if (in_list(tag, sizeof(f55_tags) / sizeof(f55_tags[0])))
+	for (start = 0; (r = pd_dol_next(cdol1, clen, &doff, &tag, &len)) > 0;
+	     start = doff) {
+		/* only the terminal's own data objects, once each */
+		if (in_list(tag) || !emv_term_data(e, tag, v, &fmt) ||
+		    cdol_named_before(cdol1, start, tag))
 			continue;
-		r = put_tag(e, cdol1, clen, tag, out, cap, &off);
+		r = put_term(e, cdol1, clen, tag, out, cap, &off);
 		if (r)
 			return r;
 	}

@@ -55,6 +55,8 @@ struct pd_emv {
 
 	bool fci_stage;
 	uint8_t tvr[5];
+	uint8_t cdol1[252];		/* the CDOL1 GENERATE AC was built from */
+	size_t cdol1_len;
 	uint8_t cdol[256];		/* CDOL1 data as sent */
 	size_t cdol_len;
 };
@@ -91,6 +93,8 @@ static inline const uint8_t *emv_val(const struct pd_emv *e,
  * -ENOSPC full.  e->fci_stage marks what is added as FCI data. */
 int emv_put(struct pd_emv *e, uint32_t tag, const uint8_t *v, size_t len,
 	    bool replace);
+/* Forget the object @tag, if stored. */
+void emv_drop(struct pd_emv *e, uint32_t tag);
 /* Store the primitive objects of @buf (recursing into templates). */
 int emv_store_tlvs(struct pd_emv *e, const uint8_t *buf, size_t len,
 		   bool replace);
@@ -100,7 +104,8 @@ size_t emv_term_data(const struct pd_emv *e, uint32_t tag, uint8_t *out,
 /* Fill a DOL (Book 3 5.4).  Returns the length or -EBADMSG / -ENOSPC. */
 int emv_dol_fill(const struct pd_emv *e, const uint8_t *dol, size_t dlen,
 		 uint8_t *out, size_t cap);
-/* Field 55 from the stored objects, the terminal data and the CDOL1 data */
+/* Field 55 from the stored objects, the terminal data and the CDOL1 data
+ * (@cdol1: the CDOL1 e->cdol was filled from); rules in emv_data.c */
 int emv_build_f55(const struct pd_emv *e, const uint8_t *cdol1, size_t clen,
 		  uint8_t *out, size_t cap, size_t *olen);
 /* Tags that carry card data and never go to field 55. */

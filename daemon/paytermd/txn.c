@@ -431,6 +431,8 @@ static void on_swipe(struct pd_txn *t, struct pd_io *io,
 		pd_secure_free(card, sizeof(*card));
 		set_message(t, ce == PD_CARD_ENCRYPTED ?
 			    "Reader-encrypted data is not supported: use another reader" :
+			    ce == PD_CARD_INCOMPLETE ?
+			    "Card not accepted: no expiry or service code on the stripe" :
 			    "Card not readable: swipe again");
 		return;
 	}

@@ -125,7 +125,10 @@ struct ptc_card {
  *   track 2: ;<PAN>=<YYMM|=><SVC|=><discretionary>?[LRC]
  * (@len bytes at @data, no NUL needed).  Checks sentinels, format code,
  * field separators, lengths, character set, PAN length and Luhn digit,
- * expiry month and, when present, the LRC.
+ * expiry month and, when present, the LRC.  An expiry or service code
+ * replaced by a field separator is accepted, as ISO/IEC 7813 allows, and
+ * left empty in *@card: a caller that needs them (paytermd: a tag 57 for
+ * a payment) must refuse such a track itself.
  *
  * Errors: -EINVAL  NULL argument
  *         -EMSGSIZE track longer than the format allows

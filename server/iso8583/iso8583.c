@@ -366,6 +366,7 @@ int iso8583_pack(const struct iso8583_msg *m, uint8_t *out, size_t cap,
 		if (f > 64)
 			secondary = 1;
 	}
+	/* field 1 only with a field 65..128: never an empty secondary bitmap */
 	if (secondary)
 		bitmap[0] |= 0x80;
 	if (cap < 4 + (secondary ? 16u : 8u))
@@ -460,6 +461,15 @@ int iso8583_unpack(struct iso8583_msg *m, const uint8_t *in, size_t len,
 		*bad_field = -1;
 		return ISO_ERR_TRAILING;
 	}
+	/*
+	 * Field 1 means "a field 65..128 is present": a secondary bitmap that
+	 * names none is a format error.  Reported after the fields, so that m
+	 * holds them (the STAN) and the bank can answer 96.
+	 */
+	if (nbits == 128 && !memcmp(in + 12, "\0\0\0\0\0\0\0\0", 8)) {
+		*bad_field = 1;
+		return ISO_ERR_BITMAP;
+	}
 	*bad_field = 0;
 	return ISO_OK;
 }
@@ -508,7 +518,7 @@ const char *iso8583_strerror(int err)
 	case ISO_ERR_ARG: return "invalid argument";
 	case ISO_ERR_TRUNCATED: return "message truncated";
 	case ISO_ERR_MTI: return "invalid or unsupported MTI";
-	case ISO_ERR_BITMAP: return "invalid bitmap";
+	case ISO_ERR_BITMAP: return "empty secondary bitmap";
 	case ISO_ERR_UNKNOWN_FIELD: return "field not in the profile";
 	case ISO_ERR_LENGTH: return "invalid field length";
 	case ISO_ERR_CHARSET: return "invalid character in field";

@@ -24,7 +24,7 @@ enum iso8583_err {
 	ISO_ERR_ARG = -1,		/* NULL pointer, field number out of range */
 	ISO_ERR_TRUNCATED = -2,		/* message ends inside a field / bitmap */
 	ISO_ERR_MTI = -3,		/* MTI not 4 digits / not in the profile */
-	ISO_ERR_BITMAP = -4,		/* bitmap inconsistent (field 1 / 65) */
+	ISO_ERR_BITMAP = -4,		/* field 1 set, no field 65..128 */
 	ISO_ERR_UNKNOWN_FIELD = -5,	/* field not in the profile */
 	ISO_ERR_LENGTH = -6,		/* length wrong for the field */
 	ISO_ERR_CHARSET = -7,		/* character not allowed in the field */
@@ -106,7 +106,9 @@ int iso8583_pack(const struct iso8583_msg *m, uint8_t *out, size_t cap,
  * Parse a whole message (no length prefix).  On error, *bad_field (may be
  * NULL) receives the field being parsed (0 = MTI, 1 = bitmap) and m holds
  * what was parsed before it (MTI, earlier fields), so a responder can echo
- * the STAN of a malformed message.
+ * the STAN of a malformed message.  A secondary bitmap that names no field
+ * 65..128 (field 1 set for nothing) is ISO_ERR_BITMAP with *bad_field 1,
+ * found once the fields are parsed: m then holds them all.
  */
 int iso8583_unpack(struct iso8583_msg *m, const uint8_t *in, size_t len,
 		   int *bad_field);

@@ -17,15 +17,20 @@
  * command APDU it is sent to FILE as a hex line; PAYTERM_FUZZ_VERBOSE
  * prints the outcome).
  *
- * On success the card data must be a Luhn-valid PAN and field 55 must
- * carry no tag that holds card data (docs/protocol.md: the bank refuses
- * such a 0200) and fit its 255 bytes; on failure the card structure must
- * be wiped.
+ * On success the card data must be a Luhn-valid PAN and field 55 must fit
+ * its 255 bytes and be what the bank accepts (docs/protocol.md, "ICC
+ * data"; bank_tlv_parse(): flat, primitive, shortest lengths, each tag
+ * once) with no tag that holds card data, only tags the terminal supplies
+ * (the card's 9F26 9F27 9F36 9F10 82 84 9F09 9F6E, its own terminal data),
+ * and the cryptogram, CID, ATC and IAD of the card's GENERATE AC answer
+ * (the harness keeps that answer as emv_cmd() assembles it); on failure
+ * the card structure must be wiped.
  */
 #include "../../daemon/paytermd/emv_int.h"
 #include "../../daemon/paytermd/log.h"
 #include "../../daemon/paytermd/seal.h"
 #include "../../daemon/paytermd/secure.h"
+#include "../../server/bank/bankcrypto.h"
 #include "payterm-common.h"
 
 #include <errno.h>
@@ -38,6 +43,12 @@ struct fcard {
 	const uint8_t *p;
 	size_t left;
 	FILE *trace;
+	/* the data of the GENERATE AC answer: the pieces of the last
+	 * GENERATE AC and its GET RESPONSEs, without SW; 6Cxx answers are
+	 * dropped (in a read that succeeds emv_cmd() reissued each one) */
+	bool in_ac;
+	uint8_t ac[EMV_RX_MAX];
+	size_t ac_len;
 };
 
 static int f_transmit(struct pd_io *io, unsigned slot, const uint8_t *c,
@@ -60,6 +71,17 @@ static int f_transmit(struct pd_io *io, unsigned slot, const uint8_t *c,
 		len = f->left;
 	if (len > *rl)
 		return -EMSGSIZE;	/* as the ioctl for a short buffer */
+	if (n >= 2 && c[1] == 0xae) {
+		f->in_ac = true;
+		f->ac_len = 0;
+	} else if (n < 2 || c[1] != 0xc0) {
+		f->in_ac = false;
+	}
+	if (f->in_ac && len >= 2 && f->p[len - 2] != 0x6c &&
+	    len - 2 <= sizeof(f->ac) - f->ac_len) {
+		memcpy(f->ac + f->ac_len, f->p, len - 2);
+		f->ac_len += len - 2;
+	}
 	memcpy(r, f->p, len);
 	*rl = len;
 	f->p += len;
@@ -77,6 +99,96 @@ static const struct pd_io_ops ops = {
 };
 
 static struct pd_config cfg;
+
+/* the card's tags field 55 carries; the GENERATE AC ones first */
+static const uint32_t card_tags[] = {
+	0x9f26, 0x9f27, 0x9f36, 0x9f10, 0x82, 0x84, 0x9f09, 0x9f6e,
+};
+
+struct ac_tags {
+	const uint8_t *v[4];
+	size_t len[4];
+};
+
+/* as emv_store_tlvs() with replace: the last occurrence, into templates */
+static void ac_walk(const uint8_t *b, size_t n, struct ac_tags *a)
+{
+	struct ptc_tlv t;
+	size_t off = 0;
+
+	while (ptc_tlv_next(b, n, &off, &t, 0) > 0) {
+		if (t.constructed) {
+			ac_walk(t.value, t.len, a);
+			continue;
+		}
+		for (size_t i = 0; i < 4; i++)
+			if (t.tag == card_tags[i]) {
+				a->v[i] = t.value;
+				a->len[i] = t.len;
+			}
+	}
+}
+
+/* 9F26 9F27 9F36 9F10 of the GENERATE AC answer (format 1 or 2) */
+static void ac_tags(const uint8_t *b, size_t n, struct ac_tags *a)
+{
+	struct ptc_tlv t;
+	size_t off = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (ptc_tlv_next(b, n, &off, &t, 0) != 1 || off != n)
+		abort();	/* generate_ac() accepted it */
+	if (t.tag == 0x77) {
+		ac_walk(t.value, t.len, a);
+	} else if (t.tag == 0x80 && t.len >= 11) {
+		a->v[1] = t.value;
+		a->len[1] = 1;
+		a->v[2] = t.value + 1;
+		a->len[2] = 2;
+		a->v[0] = t.value + 3;
+		a->len[0] = 8;
+		if (t.len > 11) {
+			a->v[3] = t.value + 11;
+			a->len[3] = t.len - 11;
+		}
+	} else {
+		abort();
+	}
+}
+
+/* field 55 as docs/protocol.md and the bank want it */
+static void check_f55(const struct pd_emv_params *p, const uint8_t *f55,
+		      size_t len, const struct fcard *f)
+{
+	struct bank_tlv it[BANK_TLV_MAX];
+	struct pd_emv e = { .cfg = &cfg, .p = p };
+	const struct bank_tlv *b;
+	struct ac_tags a;
+	uint8_t v[32];
+	size_t n;
+	char fmt;
+
+	if (bank_tlv_parse(f55, len, it, BANK_TLV_MAX, &n))
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		bool known = emv_term_data(&e, it[i].tag, v, &fmt) > 0;
+
+		for (size_t j = 0; j < sizeof(card_tags) / sizeof(card_tags[0]); j++)
+			known |= it[i].tag == card_tags[j];
+		if (!known || emv_card_data_tag(it[i].tag))
+			abort();
+	}
+	ac_tags(f->ac, f->ac_len, &a);
+	for (size_t i = 0; i < 4; i++) {
+		b = bank_tlv_find(it, n, card_tags[i]);
+		if (!a.v[i] != !b || (b && (b->len != a.len[i] ||
+					    memcmp(b->val, a.v[i], b->len))))
+			abort();
+	}
+	b = bank_tlv_find(it, n, 0x82);
+	if (!b || b->len != 2)
+		abort();
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -110,8 +222,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *trace = getenv("PAYTERM_FUZZ_EMV_TRACE");
 	uint8_t f55[PD_F55_MAX];
 	struct pd_card *card;
-	size_t f55_len = 0, off = 0;
-	struct ptc_tlv t;
+	size_t f55_len = 0;
 	char msg[160];
 	int r;
 
@@ -139,15 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !card->t57_len || card->t57_len > PD_T57_MAX ||
 		    f55_len > sizeof(f55))
 			abort();
-		/*
-		 * KNOWN (reported, issue 19): a CDOL1 naming tag 00, a
-		 * constructed tag or a tag twice makes a field 55 that is not
-		 * flat, valid BER-TLV (the bank answers 96); only the part
-		 * that parses is checked here.
-		 */
-		while (ptc_tlv_next(f55, f55_len, &off, &t, 0) > 0)
-			if (emv_card_data_tag(t.tag))
-				abort();
+		check_f55(&p, f55, f55_len, &f);
 	} else {
 		/* a failed read leaves no card data behind */
 		for (size_t i = 0; i < sizeof(*card); i++)

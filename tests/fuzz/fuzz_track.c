@@ -10,7 +10,8 @@
  * cards must be well formed (Luhn-valid PAN of 12..19 digits, masked PAN
  * first 6 / last 4) and the field 62 plaintext the terminal builds from a
  * swipe must be one the bank accepts (bank_card_data_parse) with the same
- * PAN, expiry and service code.
+ * PAN, expiry and service code: a swipe without them is refused, and a
+ * refused swipe leaves the card structure wiped.
  */
 #include "payterm-common.h"
 #include "../../daemon/paytermd/card.h"
@@ -21,6 +22,16 @@
 #include <string.h>
 
 static struct payterm_swipe sw;
+
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		if (*b++)
+			return false;
+	return true;
+}
 
 static void check_ptc(const struct ptc_card *c)
 {
@@ -55,15 +66,12 @@ static void check_card(const struct pd_card *c, bool swipe)
 	n = pd_card_f62_plain(c, f62, sizeof(f62));
 	if (n < 0)
 		abort();
-	/*
-	 * KNOWN (reported, issue 19): a track 2 without service code ("=" in
-	 * its place, which ISO 7813 and ptc_track2_parse() allow) gives a tag
-	 * 57 with a second separator, which the bank refuses (96).  Only that
-	 * case skips the comparison.
-	 */
-	if (!swipe || !c->service_code[0])
+	if (!swipe)
 		return;
-	if (bank_card_data_parse(f62, (size_t)n, &bd) || strcmp(bd.pan, c->pan) ||
+	/* a swipe without expiry or service code is refused (tag 57 needs
+	 * both), so every swipe the daemon accepts has them */
+	if (strlen(c->expiry) != 4 || strlen(c->service_code) != 3 ||
+	    bank_card_data_parse(f62, (size_t)n, &bd) || strcmp(bd.pan, c->pan) ||
 	    strcmp(bd.expiry, c->expiry) || strcmp(bd.service_code, c->service_code))
 		abort();
 	memset(&bd, 0, sizeof(bd));
@@ -76,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ptc_card c;
 	struct pd_card card;
 	uint8_t flags;
+	int r;
 
 	pd_log_level = -1;
 	if (size < 1)
@@ -114,8 +123,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sw.track[1].length = (uint16_t)l2;
 		memcpy(sw.track[1].data, t2, l2);
 	}
-	if (pd_card_from_swipe(&sw, &card) == PD_CARD_OK)
+	r = pd_card_from_swipe(&sw, &card);
+	if (r == PD_CARD_OK)
 		check_card(&card, true);
+	else if (!all_zero(&card, sizeof(card)))
+		abort();	/* a refused swipe leaves no card data */
 	pd_card_wipe(&card);
 
 	/* the daemon on a chip's tag 57: the same bytes as binary */

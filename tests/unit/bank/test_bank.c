@@ -424,6 +424,39 @@ START_TEST(t_handle_reversal_and_malformed)
 }
 END_TEST
 
+START_TEST(t_handle_empty_secondary_bitmap)
+{
+	static struct iso8583_msg m, r;
+	static uint8_t req[ISO8583_MAX_MSG], bad[ISO8583_MAX_MSG + 8];
+	static uint8_t resp[ISO8583_MAX_MSG];
+	size_t len, rlen;
+	int delay;
+	char rc[3] = "", stan[7] = "";
+
+	/* a good swipe 0200 with field 1 set and a secondary bitmap of
+	 * zeros inserted: a format error (96), nothing debited */
+	make_0200(&m, T57_OK, PAN_OK, "1234", 1, "000200", 2500, 0);
+	ck_assert_int_eq(iso8583_pack(&m, req, sizeof(req), &len), 0);
+	ck_assert_uint_eq(req[4] & 0x80, 0);
+	memcpy(bad, req, 12);
+	bad[4] |= 0x80;
+	memset(bad + 12, 0, 8);
+	memcpy(bad + 20, req + 12, len - 12);
+	ck_assert_int_eq(bank_handle(&bank, bad, len + 8, resp, sizeof(resp),
+				     &rlen, &delay), BANK_REPLY);
+	ck_assert_int_eq(iso8583_unpack(&r, resp, rlen, NULL), 0);
+	iso8583_get_str(&r, 39, rc, sizeof(rc));
+	iso8583_get_str(&r, 11, stan, sizeof(stan));
+	ck_assert_str_eq(rc, "96");
+	ck_assert_str_eq(stan, "000200");
+	ck_assert_int_eq(balance("visa-ok"), 100000);
+	/* the same 0200 as packed is approved */
+	send_msg(&m, rc);
+	ck_assert_str_eq(rc, "00");
+	ck_assert_int_eq(balance("visa-ok"), 100000 - 2500);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bank");
@@ -440,6 +473,7 @@ int main(void)
 	tcase_add_checked_fixture(th, setup_bank, teardown_bank);
 	tcase_add_test(th, t_handle_codes);
 	tcase_add_test(th, t_handle_reversal_and_malformed);
+	tcase_add_test(th, t_handle_empty_secondary_bitmap);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, th);
 	return pt_check_run(s);

@@ -105,6 +105,45 @@ START_TEST(t_secondary_bitmap)
 	ck_assert_int_eq(iso8583_has(&u, 70), 1);
 	/* field 1 set but the message ends in the secondary bitmap */
 	ck_assert_int_eq(iso8583_unpack(&u, buf, 15, NULL), ISO_ERR_TRUNCATED);
+	/* without field 70 pack leaves field 1 and the secondary bitmap out */
+	iso8583_unset(&m, 70);
+	ck_assert_int_eq(iso8583_pack(&m, buf, sizeof(buf), &len), ISO_OK);
+	ck_assert_uint_eq(len, 4 + 8 + 10 + 6);
+	ck_assert_uint_eq(buf[4], 0x02);	/* 7 */
+}
+END_TEST
+
+START_TEST(t_empty_secondary_bitmap)
+{
+	static struct iso8583_msg u;
+	/* 0800 with fields 1, 7 and 11: a secondary bitmap naming no field */
+	static const uint8_t msg[] = "0800"
+		"\x82\x20\x00\x00\x00\x00\x00\x00"
+		"\x00\x00\x00\x00\x00\x00\x00\x00"
+		"1125182530" "000001";
+	char stan[7];
+	int bad = -2;
+
+	ck_assert_int_eq(iso8583_unpack(&u, msg, sizeof(msg) - 1, &bad),
+			 ISO_ERR_BITMAP);
+	ck_assert_int_eq(bad, 1);
+	ck_assert_str_eq(iso8583_strerror(ISO_ERR_BITMAP),
+			 "empty secondary bitmap");
+	/* the fields were parsed: a responder can echo the STAN */
+	ck_assert_str_eq(u.mti, "0800");
+	ck_assert_int_eq(iso8583_get_str(&u, 11, stan, sizeof(stan)), ISO_OK);
+	ck_assert_str_eq(stan, "000001");
+	/* the same message without the secondary bitmap is fine */
+	{
+		uint8_t b[sizeof(msg)];
+
+		memcpy(b, msg, 12);
+		b[4] = 0x02;
+		memcpy(b + 12, msg + 20, 16);
+		ck_assert_int_eq(iso8583_unpack(&u, b, 28, &bad), ISO_OK);
+		ck_assert_int_eq(bad, 0);
+	}
+	iso8583_wipe(&u);
 }
 END_TEST
 
@@ -293,6 +332,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_roundtrip);
 	tcase_add_test(tc, t_secondary_bitmap);
+	tcase_add_test(tc, t_empty_secondary_bitmap);
 	tcase_add_test(tc, t_set_errors);
 	tcase_add_test(tc, t_malformed);
 	tcase_add_test(tc, t_var_length);

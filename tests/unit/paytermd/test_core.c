@@ -151,6 +151,43 @@ START_TEST(t_card_swipe)
 }
 END_TEST
 
+START_TEST(t_card_swipe_incomplete)
+{
+	/* ISO 7813 lets a separator stand for an absent expiry or service
+	 * code; tag 57 needs both, so such a swipe is refused */
+	static const char *const t2[] = {
+		";4761739001010010=3012=100000001?",	/* no service code */
+		";4761739001010010=3012=?",
+		";4761739001010010==201100000001?",	/* no expiry */
+		";4761739001010010===?",		/* neither */
+	};
+	struct payterm_swipe sw;
+	struct pd_card c;
+
+	for (size_t i = 0; i < sizeof(t2) / sizeof(t2[0]); i++) {
+		make_swipe(&sw, NULL, t2[i]);
+		memset(&c, 0xa5, sizeof(c));
+		ck_assert_msg(pd_card_from_swipe(&sw, &c) == PD_CARD_INCOMPLETE,
+			      "track 2 case %zu", i);
+		for (size_t j = 0; j < sizeof(c); j++)
+			ck_assert_uint_eq(((const uint8_t *)&c)[j], 0);
+		/* track 2 is used when it parses: track 1 does not help */
+		make_swipe(&sw, T1, t2[i]);
+		ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_INCOMPLETE);
+	}
+	/* track 1 alone without service code or expiry */
+	make_swipe(&sw, "%B4761739001010010^PAYTERM/VISA OK^3012^?", NULL);
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_INCOMPLETE);
+	make_swipe(&sw, "%B4761739001010010^PAYTERM/VISA OK^^201?", NULL);
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_INCOMPLETE);
+	/* a track 2 that does not parse still falls back to track 1 */
+	make_swipe(&sw, T1, ";4761739001010010=30?");
+	ck_assert_int_eq(pd_card_from_swipe(&sw, &c), PD_CARD_OK);
+	ck_assert_str_eq(c.service_code, "201");
+	pd_card_wipe(&c);
+}
+END_TEST
+
 START_TEST(t_card_t57)
 {
 	uint8_t t57[32];
@@ -1126,6 +1163,11 @@ START_TEST(t_sm_errors)
 	swipe(t, msr, NULL, ";4761739001010011=301220100000001?");
 	ck_assert_int_eq(t->state, PD_ST_WAIT_CARD);
 	ck_assert_str_eq(t->message, "Card not readable: swipe again");
+	/* no service code on the stripe: not a card to pay with */
+	swipe(t, msr, NULL, ";4761739001010010=3012=100000001?");
+	ck_assert_int_eq(t->state, PD_ST_WAIT_CARD);
+	ck_assert_str_eq(t->message,
+			 "Card not accepted: no expiry or service code on the stripe");
 	event(t, msr, PAYTERM_EV_SWIPE_ERROR, 0, 0);
 	ck_assert_int_eq(t->state, PD_ST_WAIT_CARD);
 	swipe(t, msr, NULL, ";4761739001010119=201210100000001?");
@@ -1221,6 +1263,7 @@ int main(void)
 
 	tcase_add_test(tc, t_tlv);
 	tcase_add_test(tc, t_card_swipe);
+	tcase_add_test(tc, t_card_swipe_incomplete);
 	tcase_add_test(tc, t_card_t57);
 	tcase_add_test(tc, t_request);
 	tcase_add_test(tc, t_request_lifetime);

@@ -77,6 +77,9 @@ struct card {
 	const char *pan5a;	/* hex */
 	const char *gpo_raw;	/* hex: whole answer data to GPO */
 	const char *rec1_raw;	/* hex: whole record 1 */
+	const char *cdol1;	/* hex: tag 8C of record 2 */
+	const char *rec2_more;	/* hex: more objects in record 2 */
+	const char *gac_raw;	/* hex: whole answer data to GENERATE AC */
 	bool dup_tag;		/* record 2 repeats 57 */
 
 	int ncmd, n_getresp, n_6c;
@@ -102,6 +105,7 @@ static void card_init(void)
 	C.afl = "08010200";
 	C.t57 = T57_HEX;
 	C.pan5a = PAN;
+	C.cdol1 = CDOL1_HEX;
 	C.sel = -1;
 }
 
@@ -210,10 +214,12 @@ static int answer(const uint8_t *c, size_t n, uint8_t *out, size_t *olen)
 			puth(u, sizeof(u), &uo, 0x5a, pan);
 			puth(u, sizeof(u), &uo, 0x5f24, "301231");
 			puth(u, sizeof(u), &uo, 0x5f34, "01");
-			puth(u, sizeof(u), &uo, 0x8c, CDOL1_HEX);
+			puth(u, sizeof(u), &uo, 0x8c, C.cdol1);
 			puth(u, sizeof(u), &uo, 0x8d, "8A029F02069505");
 			if (C.dup_tag)
 				puth(u, sizeof(u), &uo, 0x57, C.t57);
+			if (C.rec2_more)
+				uo += unhex(C.rec2_more, u + uo);
 			put(out, 512, olen, 0x70, u, uo);
 			return 0x9000;
 		}
@@ -250,6 +256,10 @@ static int answer(const uint8_t *c, size_t n, uint8_t *out, size_t *olen)
 
 		memcpy(C.cdol_data, data, lc);
 		C.cdol_len = lc;
+		if (C.gac_raw) {
+			*olen = unhex(C.gac_raw, out);
+			return 0x9000;
+		}
 		if (C.app[C.sel].gpo_fmt == 1) {
 			char h[64];
 
@@ -440,6 +450,29 @@ static void f55_lacks(uint32_t tag)
 		      "tag %X in field 55", tag);
 }
 
+/* field 55 as the bank parses it: flat, primitive, shortest lengths, no
+ * padding, no card data, every tag once */
+static void f55_strict(void)
+{
+	uint32_t seen[64];
+	size_t off = 0, n = 0;
+	struct pd_tlv t;
+	int r;
+
+	while ((r = ptc_tlv_next(f55, f55_len, &off, &t, PTC_TLV_STRICT)) > 0) {
+		ck_assert_msg(!t.constructed, "constructed tag %X in field 55",
+			      t.tag);
+		ck_assert_msg(!emv_card_data_tag(t.tag), "tag %X in field 55",
+			      t.tag);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg(seen[i] != t.tag, "tag %X twice in field 55",
+				      t.tag);
+		ck_assert_uint_lt(n, 64);
+		seen[n++] = t.tag;
+	}
+	ck_assert_msg(r == 0, "field 55 is not flat, strict BER-TLV");
+}
+
 /* the CDOL1 data the terminal must send for P */
 #define CDOL_EXPECT "000000001234" "000000000000" "0276" "8000000000" \
 	"0978" "260102" "00" "DEADBEEF"
@@ -463,6 +496,7 @@ static void check_ok(const char *aid)
 	ck_assert(!memcmp(C.gpo_data + 2, want, 6));
 	ck_assert(!memcmp(C.gpo_data + 8, want + 12, 2 + 5 + 2 + 3 + 1 + 4));
 	ck_assert_int_eq(pd_tlv_validate(f55, f55_len), 0);
+	f55_strict();
 	f55_has(0x84, aid);
 	f55_has(0x9f26, "1112131415161718");
 	f55_has(0x9f27, "80");
@@ -717,6 +751,73 @@ START_TEST(t_malformed)
 }
 END_TEST
 
+START_TEST(t_cdol1_strict)
+{
+	uint8_t want[128];
+	size_t n;
+
+	/* after the usual tags: tag 00, constructed 70 and BF0C, 9F02 again,
+	 * the card's own 9F26 9F27 9F36 9F10, an unknown DF01, 9F1C twice,
+	 * card data 5A, the card's AIP, 9F34 shortened */
+	C.cdol1 = CDOL1_HEX "0002" "7003" "BF0C02" "9F0206" "9F2608" "9F2701"
+		  "9F3602" "9F1007" "DF0103" "9F1C08" "9F1C08" "5A08" "8202"
+		  "9F3402";
+	ck_assert_int_eq(run(), 0);
+	ck_assert_msg(!msg[0], "%s", msg);
+	/* Book 3 5.4: what the terminal does not supply is zeros */
+	n = unhex(CDOL_EXPECT "0000" "000000" "0000" "000000001234"
+		  "0000000000000000" "00" "0000" "00000000000000" "000000"
+		  "5445524D30303031" "5445524D30303031" "0000000000000000"
+		  "0000" "4203", want);
+	ck_assert_uint_eq(C.cdol_len, n);
+	ck_assert(!memcmp(C.cdol_data, want, n));
+	/* field 55: the terminal's own tags once, the card's from its
+	 * answers, nothing else */
+	f55_strict();
+	f55_has(0x9f26, "1112131415161718");
+	f55_has(0x9f27, "80");
+	f55_has(0x9f36, "0001");
+	f55_has(0x9f10, "06010A03A00000");
+	f55_has(0x82, "1800");
+	f55_has(0x9f02, "000000001234");
+	f55_has(0x9f1c, "5445524D30303031");
+	f55_has(0x9f34, "4203");	/* as sent */
+	f55_lacks(0x70);
+	f55_lacks(0xbf0c);
+	f55_lacks(0xdf01);
+	f55_lacks(0x5a);
+}
+END_TEST
+
+START_TEST(t_ac_tags_from_answer)
+{
+	/* a record with a cryptogram and an IAD of its own; the GENERATE AC
+	 * answer (format 2) without IAD: field 55 has the answer's, no IAD */
+	C.rec2_more = "9F2608A1A2A3A4A5A6A7A8" "9F1002AABB";
+	C.gac_raw = "7714" "9F270180" "9F36020001" "9F26081112131415161718";
+	ck_assert_int_eq(run(), 0);
+	f55_strict();
+	f55_has(0x9f26, "1112131415161718");
+	f55_lacks(0x9f10);
+	/* an answer without cryptogram is not completed from the record */
+	card_init();
+	C.rec2_more = "9F2608A1A2A3A4A5A6A7A8";
+	C.gac_raw = "7709" "9F270180" "9F36020001";
+	ck_assert_int_eq(run(), -EPROTO);
+	ck_assert_str_eq(msg, "GENERATE AC without CID/AC/ATC");
+	ck_assert_uint_eq(f55_len, 0);
+	/* an answer that repeats 8C: field 55 follows the CDOL1 used */
+	card_init();
+	C.cdol1 = CDOL1_HEX "9F1C08";
+	C.gac_raw = "7719" "9F270180" "9F36020001" "9F26081112131415161718"
+		    "8C039F0206";
+	ck_assert_int_eq(run(), 0);
+	f55_strict();
+	f55_has(0x9f1c, "5445524D30303031");
+	f55_has(0x9f02, "000000001234");
+}
+END_TEST
+
 START_TEST(t_dol_fill)
 {
 	struct pd_emv *e = pd_secure_alloc(sizeof(*e));
@@ -930,6 +1031,8 @@ int main(void)
 	tcase_add_test(tc, t_card_errors);
 	tcase_add_test(tc, t_malformed);
 	tcase_add_test(tc, t_dol_fill);
+	tcase_add_test(tc, t_cdol1_strict);
+	tcase_add_test(tc, t_ac_tags_from_answer);
 	tcase_add_test(tc, t_afl_sort);
 	tcase_add_test(tc, t_sm_errors);
 	tcase_set_timeout(tc, 30);
