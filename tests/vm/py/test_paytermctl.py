@@ -79,14 +79,30 @@ def test_monitor_claim_masks_card_data():
                                 '4', '--timeout', '20'],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
-        time.sleep(0.7)
+        # one step at a time: the claim before the second claimant, and a
+        # newer swipe replaces one not fetched yet, so each swipe waits for
+        # the monitor's report of the one before
+        seen = []
+
+        def until(kind):
+            while True:
+                line = mon.stdout.readline()
+                assert line, 'monitor ended early: %r' % seen
+                seen.append(line)
+                if line.startswith('{') and json.loads(line)['type'] == kind:
+                    return
+
+        until('claimed')
         busy = ctl('monitor', v.dev, '--claim', '--count', '1', '--timeout', '1')
         assert busy.returncode == 5, busy
         assert 'claimed by another process' in busy.stderr, busy.stderr
         v.cmd('swipe-test-card')
+        until('swipe_data')
         v.cmd('swipe --track2 ;5555555555554444=30121010000000000000? --error 1')
+        until('swipe_data')
         v.cmd('swipe --error 1,2')
         out, err = mon.communicate(timeout=20)
+        out = ''.join(seen) + out
         assert mon.returncode == 0, (out, err)
         no_secrets(out + err)
         lines = [json.loads(x) for x in out.splitlines() if x.startswith('{')]
