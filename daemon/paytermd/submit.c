@@ -923,11 +923,9 @@ void pd_http_free(struct pd_http *h)
 
 static const char *dukpt_name(const struct pd_daemon *d, const struct pd_sealed *s)
 {
-	const struct pt_dukpt_dev *dev = pt_ks_dev(d->ks);
-
 	if (!s->aes)
 		return "tdes";
-	switch (dev->dk_type) {
+	switch (d->keys_dk_type) {
 	case PT_KT_AES192:
 		return "aes192";
 	case PT_KT_AES256:
