@@ -275,7 +275,9 @@ static void decode_sealed(struct rd *r, struct pd_sealed *s)
 {
 	int8_t pf;
 
-	s->aes = get_uint(r, 1, "aes");
+	s->aes = get_uint(r, 1, "aes") == 1;
+	if (!r->bad && !s->aes && r->p[r->off - 1])
+		bad(r, "aes not 0/1");
 	pf = (int8_t)get_uint(r, 1, "pin_format");
 	s->pin_format = pf;
 	if (!r->bad && pf != -1 && pf != 0 && pf != 3 && pf != 4)
