@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "card_proc.h"
+#include "card_sign.h"
 #include "daemon.h"
 #include "log.h"
 #include "privsep_proto.h"
@@ -37,6 +38,8 @@
 struct pd_cardc {
 	struct pd_daemon *d;
 	int fd;				/* -1: not connected */
+	int sign_fd;			/* the signing channel, -1 */
+	uint32_t sign_serial;
 	pid_t pid;			/* 0: not running */
 	sd_event_source *io, *child, *restart;
 	unsigned backoff_s;
@@ -61,6 +64,10 @@ static void disconnect(struct pd_cardc *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	if (c->sign_fd >= 0)
+		close(c->sign_fd);
+	c->sign_fd = -1;
+	d->keys_tls = false;
 	for (struct pd_txnobj *o = d->txns; o; o = o->next)
 		if (o->txn->remote && !pd_state_final(o->txn->state))
 			pd_txn_remote_lost(o->txn);
@@ -119,6 +126,7 @@ static void dispatch(struct pd_cardc *c, const struct pp_msg *m)
 		d->keys_ready = m->u.keys.ready;
 		d->keys_aes = m->u.keys.aes;
 		d->keys_dk_type = m->u.keys.dk_type;
+		d->keys_tls = m->u.keys.tls_key;
 		if (d->keys_ready)
 			c->backoff_s = 0;
 		if (was != d->keys_ready)
@@ -222,14 +230,18 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *user)
 	return 0;
 }
 
-static void exec_card(struct pd_cardc *c, int fd)
+static void exec_card(struct pd_cardc *c, int fd, int sign_fd)
 {
 	char *argv[6];
 	int n = 0;
 
-	if (dup2(fd, PD_CARD_FD) < 0)
+	/* out of the way of 3 and 4 first, then into place */
+	fd = fcntl(fd, F_DUPFD, 10);
+	sign_fd = fcntl(sign_fd, F_DUPFD, 10);
+	if (fd < 0 || sign_fd < 0 || dup2(fd, PD_CARD_FD) < 0 ||
+	    dup2(sign_fd, PD_SIGN_FD) < 0)
 		_exit(127);
-	close_range(PD_CARD_FD + 1, ~0U, 0);
+	close_range(PD_SIGN_FD + 1, ~0U, 0);
 	/* the front gone, nobody is left to talk to */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	argv[n++] = "paytermd";
@@ -245,22 +257,32 @@ static void exec_card(struct pd_cardc *c, int fd)
 
 static int spawn(struct pd_cardc *c)
 {
-	int sv[2], r;
+	int sv[2], ss[2], r;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ss) < 0) {
 		r = -errno;
 		close(sv[0]);
 		close(sv[1]);
 		return r;
 	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		close(ss[0]);
+		close(ss[1]);
+		return r;
+	}
 	if (!pid)
-		exec_card(c, sv[1]);
+		exec_card(c, sv[1], ss[1]);
 	close(sv[1]);
+	close(ss[1]);
 	c->fd = sv[0];
+	c->sign_fd = ss[0];
 	c->pid = pid;
 	r = sd_event_add_io(c->d->event, &c->io, c->fd, EPOLLIN, on_io, c);
 	if (r >= 0)
@@ -323,6 +345,7 @@ int pd_cardc_start(struct pd_daemon *d)
 		return -ENOMEM;
 	c->d = d;
 	c->fd = -1;
+	c->sign_fd = -1;
 	d->cardc = c;
 	r = spawn(c);
 	if (r < 0)
@@ -342,6 +365,9 @@ void pd_cardc_stop(struct pd_daemon *d)
 	if (c->fd >= 0)
 		close(c->fd);		/* EOF: it releases, wipes, exits */
 	c->fd = -1;
+	if (c->sign_fd >= 0)
+		close(c->sign_fd);
+	c->sign_fd = -1;
 	c->io = sd_event_source_disable_unref(c->io);
 	c->restart = sd_event_source_disable_unref(c->restart);
 	if (c->pid > 0) {
@@ -365,6 +391,56 @@ int pd_cardc_reload(struct pd_daemon *d)
 	struct pp_msg m = { .type = PP_RELOAD };
 
 	return d->cardc ? send_msg(d->cardc, &m) : -ENOTCONN;
+}
+
+/*
+ * A TLS handshake signature (tls_key.c).  The signing thread of the card
+ * process answers at once, whatever its main loop does; the wait is
+ * bounded all the same.  One request at a time: the front has one thread.
+ */
+int pd_cardc_sign(struct pd_daemon *d, const uint8_t *dgst, size_t len,
+		  uint8_t *sig, size_t *siglen)
+{
+	struct pd_cardc *c = d->cardc;
+	struct pp_msg m = { .type = PP_SIGN }, a;
+	uint8_t buf[PP_MSG_MAX];
+	struct pollfd p;
+	char err[200];
+	ssize_t n;
+	int len_out;
+
+	if (!c || c->sign_fd < 0 || !len || len > PP_DIGEST_MAX)
+		return -ENOTCONN;
+	m.txn = ++c->sign_serial;
+	memcpy(m.u.sign.digest, dgst, len);
+	m.u.sign.digest_len = len;
+	len_out = pp_encode(&m, buf, sizeof(buf));
+	if (len_out < 0 ||
+	    send(c->sign_fd, buf, (size_t)len_out, MSG_NOSIGNAL | MSG_DONTWAIT) != len_out)
+		return -EIO;
+	for (;;) {
+		p = (struct pollfd){ .fd = c->sign_fd, .events = POLLIN };
+		if (poll(&p, 1, MAC_WAIT_MS) <= 0) {
+			log_err("card process: no signature in time");
+			return -ETIMEDOUT;
+		}
+		n = recv(c->sign_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n <= 0)
+			return -EPIPE;
+		if (pp_decode_for_front(buf, (size_t)n > sizeof(buf) ?
+					sizeof(buf) + 1 : (size_t)n, &a, err,
+					sizeof(err)) || a.type != PP_SIGNED) {
+			kill_card(c, err[0] ? err : "not SIGNED on the signing channel");
+			return -EBADMSG;
+		}
+		if (a.txn == m.txn)	/* else a late answer to an earlier one */
+			break;
+	}
+	if (!a.u.signed_.sig_len || a.u.signed_.sig_len > *siglen)
+		return -EPERM;
+	memcpy(sig, a.u.signed_.sig, a.u.signed_.sig_len);
+	*siglen = a.u.signed_.sig_len;
+	return 0;
 }
 
 /* ---------------- remote transactions (txn.c) ---------------- */

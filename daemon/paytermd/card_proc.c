@@ -19,6 +19,7 @@
 
 #include "payterm_crypto.h"
 #include "card_proc.h"
+#include "card_sign.h"
 #include "log.h"
 #include "privsep_proto.h"
 #include "sandbox.h"
@@ -118,6 +119,7 @@ static void send_keys(struct cp *c)
 		m.u.keys.aes = dev->kind == PT_DUKPT_AES;
 		m.u.keys.dk_type = (uint8_t)dev->dk_type;
 	}
+	m.u.keys.tls_key = pd_card_sign_loaded();
 	cp_send(c, &m);
 }
 
@@ -256,6 +258,8 @@ static void dispatch(struct cp *c, const struct pp_msg *m)
 			log_notice("a payment is running: keys not reloaded");
 		else if (open_keys(c) < 0)
 			log_err("keys need locked memory");
+		if (!c->txn)
+			pd_card_sign_load(c->cfg->key_file);
 		send_keys(c);
 		break;
 	}
@@ -332,6 +336,7 @@ int pd_card_proc_main(struct pd_config *cfg)
 	}
 	if (open_keys(&c) < 0)
 		_exit(1);
+	pd_card_sign_load(cfg->key_file);
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
@@ -346,6 +351,11 @@ int pd_card_proc_main(struct pd_config *cfg)
 		r = sd_event_add_signal(c.event, NULL, SIGINT, on_term, &c);
 	if (r < 0) {
 		log_err("event loop: %s", strerror(-r));
+		quit(&c, 1);
+	}
+	r = pd_card_sign_start(PD_SIGN_FD);
+	if (r < 0) {
+		log_err("signing thread: %s", strerror(-r));
 		quit(&c, 1);
 	}
 	r = pd_sandbox_card();

@@ -55,6 +55,7 @@ struct pd_daemon {
 	/* the key store is the card process's; the front knows its state */
 	struct pd_cardc *cardc;
 	bool keys_ready, keys_aes;
+	bool keys_tls;			/* the card process holds the TLS client key */
 	unsigned keys_dk_type;		/* enum pt_key_type */
 	EVP_PKEY *request_key;
 	struct pd_used *used;
@@ -89,6 +90,10 @@ bool pd_bus_reader_selected(const struct pd_config *c, const struct pd_reader *r
 int pd_cardc_start(struct pd_daemon *d);
 void pd_cardc_stop(struct pd_daemon *d);
 int pd_cardc_reload(struct pd_daemon *d);
+/* ECDSA-sign a TLS handshake digest with the card process's client key:
+ * DER into @sig (*@siglen: its size in, the length out).  0 or -errno. */
+int pd_cardc_sign(struct pd_daemon *d, const uint8_t *dgst, size_t len,
+		  uint8_t *sig, size_t *siglen);
 extern const struct pd_txn_remote pd_cardc_remote;
 
 /* readers.c */

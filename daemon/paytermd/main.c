@@ -27,6 +27,7 @@
 #include "log.h"
 #include "secure.h"
 #include "submit.h"
+#include "tls_key.h"
 
 /* The request key; the key store is the card process's (card_proc.c). */
 static void close_keys(struct pd_daemon *d)
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
 	}
 	umask(0077);
 	open_request_key(&d);
+	pd_tls_key_init(&d);		/* the certificate; the key is the card process's */
 	r = pd_used_open(d.cfg.state_dir, &d.used);
 	if (r < 0) {
 		log_err("state directory %s: %s", d.cfg.state_dir, strerror(-r));
@@ -238,6 +240,7 @@ out:
 	pd_http_free(d.http);
 	pd_used_free(d.used);
 	close_keys(&d);
+	pd_tls_key_free();
 	sd_event_unref(d.event);
 	pd_config_free(&d.cfg);
 	return r < 0 ? 1 : 0;

@@ -2,7 +2,7 @@
 PD_VERSION_DEF := -DPD_VERSION='"$(VERSION)"'
 PD_CORE := config log secure tlv card seal txn emv emv_apdu emv_select emv_data request pending \
 	journal privsep_proto
-PD_SVC := dev readers bus submit pull card_client card_proc sandbox
+PD_SVC := dev readers bus submit pull card_client card_proc card_sign sandbox tls_key
 PD_CORE_OBJS := $(PD_CORE:%=$(B)/obj/daemon/paytermd/%.o)
 PD_SVC_OBJS := $(PD_SVC:%=$(B)/obj/daemon/paytermd/%.o)
 PD_LDLIBS = $(call pkg_libs,libsystemd libudev openssl libcurl jansson inih)

@@ -95,6 +95,13 @@ int pp_encode(const struct pp_msg *m, uint8_t *buf, size_t cap)
 		put_uint(&w, m->u.keys.ready, 1);
 		put_uint(&w, m->u.keys.aes, 1);
 		put_uint(&w, m->u.keys.dk_type, 1);
+		put_uint(&w, m->u.keys.tls_key, 1);
+		break;
+	case PP_SIGN:
+		put_bytes(&w, m->u.sign.digest, m->u.sign.digest_len, PP_DIGEST_MAX);
+		break;
+	case PP_SIGNED:
+		put_bytes(&w, m->u.signed_.sig, m->u.signed_.sig_len, PP_SIG_MAX);
 		break;
 	case PP_STARTED:
 		put_uint(&w, (uint32_t)m->u.started.err, 4);
@@ -330,8 +337,8 @@ static int decode(const uint8_t *buf, size_t len, struct pp_msg *m,
 	r.off = PP_HDR_LEN;
 	r.len = len;
 	if (for_card != (m->type < PP_KEYS) || !m->type ||
-	    (for_card && m->type > PP_RELOAD) ||
-	    (!for_card && m->type > PP_MAC_RESULT)) {
+	    (for_card && m->type > PP_SIGN) ||
+	    (!for_card && m->type > PP_SIGNED)) {
 		snprintf(err, errlen, "unexpected %s", pp_type_name(m->type));
 		return -EBADMSG;
 	}
@@ -374,8 +381,20 @@ static int decode(const uint8_t *buf, size_t len, struct pp_msg *m,
 		m->u.keys.ready = (uint8_t)get_uint(&r, 1, "ready");
 		m->u.keys.aes = (uint8_t)get_uint(&r, 1, "aes");
 		m->u.keys.dk_type = (uint8_t)get_uint(&r, 1, "dk_type");
-		if (!r.bad && (m->u.keys.ready > 1 || m->u.keys.aes > 1))
+		m->u.keys.tls_key = (uint8_t)get_uint(&r, 1, "tls_key");
+		if (!r.bad && (m->u.keys.ready > 1 || m->u.keys.aes > 1 ||
+			       m->u.keys.tls_key > 1))
 			bad(&r, "flags not 0/1");
+		break;
+	case PP_SIGN:
+		get_bytes(&r, m->u.sign.digest, &m->u.sign.digest_len,
+			  PP_DIGEST_MAX, "digest");
+		if (!r.bad && !m->u.sign.digest_len)
+			bad(&r, "digest empty");
+		break;
+	case PP_SIGNED:
+		get_bytes(&r, m->u.signed_.sig, &m->u.signed_.sig_len, PP_SIG_MAX,
+			  "signature");
 		break;
 	case PP_STARTED:
 		m->u.started.err = (int32_t)get_uint(&r, 4, "err");
@@ -462,6 +481,8 @@ const char *pp_type_name(unsigned type)
 	case PP_SEALED: return "SEALED";
 	case PP_FINISHED: return "FINISHED";
 	case PP_MAC_RESULT: return "MAC_RESULT";
+	case PP_SIGN: return "SIGN";
+	case PP_SIGNED: return "SIGNED";
 	}
 	snprintf(other, sizeof(other), "type %u", type);
 	return other;

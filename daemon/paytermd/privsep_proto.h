@@ -35,6 +35,7 @@ enum pp_type {
 	PP_END = 2,		/* the transaction is over: release, wipe */
 	PP_CHECK_MAC = 3,	/* verify the bank's response MAC */
 	PP_RELOAD = 4,		/* reopen the key store (SIGHUP) */
+	PP_SIGN = 5,		/* sign a TLS handshake digest (signing channel) */
 	/* card -> front */
 	PP_KEYS = 64,		/* key store state (at start, after RELOAD) */
 	PP_STARTED = 65,	/* answer to START: 0 or -errno */
@@ -42,7 +43,11 @@ enum pp_type {
 	PP_SEALED = 67,		/* the encrypted submission material */
 	PP_FINISHED = 68,	/* the card side ended the transaction */
 	PP_MAC_RESULT = 69,	/* answer to CHECK_MAC */
+	PP_SIGNED = 70,		/* answer to SIGN: DER ECDSA signature or empty */
 };
+
+#define PP_DIGEST_MAX	64
+#define PP_SIG_MAX	160
 
 /* CHECK_MAC flags: which of rc, auth, mac were given (NULL otherwise) */
 enum { PP_F_RC = 1, PP_F_AUTH = 2, PP_F_MAC = 4 };
@@ -68,7 +73,16 @@ struct pp_msg {
 			uint8_t ready;		/* 0/1 */
 			uint8_t aes;		/* 0/1 */
 			uint8_t dk_type;	/* enum pt_key_type */
+			uint8_t tls_key;	/* 0/1: the TLS client key is loaded */
 		} keys;
+		struct {			/* txn: the request's serial */
+			uint8_t digest[PP_DIGEST_MAX];
+			size_t digest_len;	/* 1..PP_DIGEST_MAX */
+		} sign;
+		struct {
+			uint8_t sig[PP_SIG_MAX];
+			size_t sig_len;		/* 0: could not sign */
+		} signed_;
 		struct {
 			int32_t err;		/* 0 or -errno */
 		} started;
@@ -97,8 +111,8 @@ int pp_encode(const struct pp_msg *m, uint8_t *buf, size_t cap);
 
 /* Decode one datagram.  0, or -EBADMSG with a reason in @err; @out is
  * zeroed first and undefined on error.  The card side calls
- * pp_decode_for_card (types 1..4 only), the front pp_decode_for_front
- * (64..69 only). */
+ * pp_decode_for_card (types 1..5 only), the front pp_decode_for_front
+ * (64..70 only). */
 int pp_decode_for_card(const uint8_t *buf, size_t len, struct pp_msg *out,
 		       char *err, size_t errlen);
 int pp_decode_for_front(const uint8_t *buf, size_t len, struct pp_msg *out,

@@ -68,10 +68,12 @@ static struct sock_filter prog[] = {
 	ALLOW(signalfd4), ALLOW(getpid), ALLOW(gettid), ALLOW(getppid),
 	ALLOW(getuid), ALLOW(geteuid), ALLOW(getgid), ALLOW(getegid),
 	ALLOW(futex), ALLOW(sched_yield), ALLOW(getrandom),
+	/* the signing thread (card_sign.c) */
+	ALLOW(set_robust_list), ALLOW(rseq), ALLOW(madvise),
 	ALLOW(exit), ALLOW(exit_group), ALLOW(restart_syscall),
 	/* memory: locked, wiped mappings (secure.c, the key store) */
 	ALLOW(brk), ALLOW(mmap), ALLOW(munmap), ALLOW(mremap), ALLOW(mprotect),
-	ALLOW(madvise), ALLOW(mlock), ALLOW(munlock), ALLOW(mlock2),
+	ALLOW(mlock), ALLOW(munlock), ALLOW(mlock2),
 	/* files: reader nodes, the key store's atomic rewrite and lock */
 	ALLOW(openat), ALLOW(close), ALLOW(lseek), ALLOW(pread64), ALLOW(pwrite64),
 	ALLOW(fstat), ALLOW(newfstatat), ALLOW(statx), ALLOW(fcntl),

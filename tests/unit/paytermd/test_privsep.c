@@ -85,6 +85,14 @@ START_TEST(t_roundtrip_card)
 	ck_assert_str_eq(o.u.check_mac.auth, "");
 	ck_assert_uint_eq(o.u.check_mac.flags, PP_F_RC | PP_F_MAC);
 
+	m = (struct pp_msg){ .type = PP_SIGN, .txn = 11 };
+	m.u.sign.digest_len = 32;
+	memset(m.u.sign.digest, 0xab, 32);
+	n = enc(&m);
+	ck_assert_int_eq(pp_decode_for_card(buf, (size_t)n, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(o.u.sign.digest_len, 32);
+	ck_assert_uint_eq(o.txn, 11);
+
 	m = (struct pp_msg){ .type = PP_END, .txn = 3 };
 	n = enc(&m);
 	ck_assert_int_eq(n, PP_HDR_LEN + 4);
@@ -137,9 +145,18 @@ START_TEST(t_roundtrip_front)
 	m.u.keys.ready = 1;
 	m.u.keys.aes = 1;
 	m.u.keys.dk_type = 3;
+	m.u.keys.tls_key = 1;
 	n = enc(&m);
 	ck_assert_int_eq(pp_decode_for_front(buf, (size_t)n, &o, err, sizeof(err)), 0);
 	ck_assert_uint_eq(o.u.keys.dk_type, 3);
+	ck_assert_uint_eq(o.u.keys.tls_key, 1);
+
+	m = (struct pp_msg){ .type = PP_SIGNED, .txn = 4 };
+	m.u.signed_.sig_len = 71;
+	memset(m.u.signed_.sig, 0x30, 71);
+	n = enc(&m);
+	ck_assert_int_eq(pp_decode_for_front(buf, (size_t)n, &o, err, sizeof(err)), 0);
+	ck_assert_uint_eq(o.u.signed_.sig_len, 71);
 
 	m = (struct pp_msg){ .type = PP_FINISHED, .txn = 2 };
 	m.u.finished.state = PD_ST_DECLINED;
@@ -212,6 +229,10 @@ START_TEST(t_unknown_type)
 		b[2] = 4;		/* a txn's worth of body */
 		if ((t >= 1 && t <= 3))
 			continue;
+		if (t == PP_SIGN) {	/* u16 0: an empty digest */
+			ck_assert_int_eq(pp_decode_for_card(b, 8, &o, err, sizeof(err)), -EBADMSG);
+			continue;
+		}
 		if (t == PP_RELOAD) {
 			b[2] = 0;
 			ck_assert_int_eq(pp_decode_for_card(b, 4, &o, err, sizeof(err)), 0);
@@ -306,6 +327,8 @@ START_TEST(t_values)
 	m = (struct pp_msg){ .type = PP_KEYS };
 	m.u.keys.ready = 2;
 	expect_bad(&m, "0/1", false);
+	m = (struct pp_msg){ .type = PP_SIGN, .txn = 1 };
+	expect_bad(&m, "digest empty", true);
 }
 END_TEST
 

@@ -7,10 +7,12 @@ with virtual readers: MSR, PIN pad, and chip / contactless readers answered
 by the EMV card emulator.  The server is unreachable (offline terminal), so
 each flow reads the card and the PIN, seals them and ends "unreachable".
 
-- the card process: Seccomp 2, NoNewPrivs 1, its only socket is the
-  channel, and from inside (the test build's probe) socket(AF_INET),
+- the card process: Seccomp 2, NoNewPrivs 1, its only sockets are the
+  two AF_UNIX channels, and from inside (the test build's probe) socket(AF_INET),
   socket(AF_UNIX) and execve() fail with the filter's EPERM;
 - the KEK is in the card process's locked pages and nowhere in the front;
+- the TLS client key too: the front signs handshakes through the card
+  process (its private scalar, DER or PEM are in the card process only);
 - the front never has a reader node open or mapped, during and after
   swipe, chip and tap payments (/proc/PID/fd, /proc/PID/maps);
 - canaries: after each flow, the test PANs, tracks, track 2 equivalent
@@ -40,7 +42,7 @@ import dbus_mini  # noqa: E402
 from virt_card import Card  # noqa: E402
 from paytermd_lib import (ROOT, Pay as _Pay, Daemon as _Daemon,  # noqa: E402
                           bus_env, ctl as _ctl, offline_terminal, scan_files,
-                          start_bus)
+                          start_bus, write_config)
 from test_paytermd import request as _request, W as _unused  # noqa: E402,F401
 import test_paytermd  # noqa: E402
 
@@ -157,7 +159,7 @@ def scan_all_memory(pid, secrets, control):
 
 def canary_check():
     time.sleep(0.3)
-    found = scan_all_memory(D.p.pid, SECRETS, b'MERCHANT0001')
+    found = scan_all_memory(D.p.pid, SECRETS + tls_key_forms(), b'MERCHANT0001')
     log = open(W + '/paytermd.log', 'rb').read()
     found += ['%r in daemon output' % s for s in SECRETS if s in log]
     found += scan_files(['/tmp', '/run'], SECRETS)
@@ -194,6 +196,14 @@ def t_start():
     os.chmod(W, 0o700)
     start_bus(W)
     KEY = offline_terminal(W)
+    # a real client key and certificate (the server stays unreachable):
+    # the key must be in the card process only (t_tls_key_in_card_process)
+    subprocess.run([os.path.join(ROOT, 'tools', 'gen-test-pki'), W + '/pki',
+                    '-t', 'TERM0001'], check=True, stdout=subprocess.DEVNULL)
+    write_config(W, 'https://127.0.0.1:1', W + '/pki/ca.crt',
+                 W + '/pki/terminal-TERM0001.crt',
+                 W + '/pki/terminal-TERM0001.key', W + '/sign.pub',
+                 'TERM0001', 'MERCHANT0001')
     D = _Daemon(W, ENV)
     MSR = Virt(CAP_MSR, name='vm-msr')
     PAD = Virt(CAP_PINPAD, name='vm-pinpad')
@@ -211,13 +221,14 @@ def t_card_process_confined():
     assert st['Seccomp'].strip() == '2', st['Seccomp']
     assert st['NoNewPrivs'].strip() == '1', st['NoNewPrivs']
     socks = [f for f in fds(pid) if f.startswith('socket:')]
-    assert len(socks) == 1, fds(pid)           # the channel alone
-    inode = socks[0][len('socket:['):-1]
+    assert len(socks) == 2, fds(pid)   # the channel and the signing channel
     unix = open('/proc/net/unix').read().split()
-    assert inode in unix, 'the card process socket is not AF_UNIX'
-    for net in ('tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6'):
-        for line in open('/proc/%d/net/%s' % (pid, net)).read().splitlines()[1:]:
-            assert line.split()[9] != inode
+    for s in socks:
+        inode = s[len('socket:['):-1]
+        assert inode in unix, 'a card process socket is not AF_UNIX'
+        for net in ('tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6'):
+            for line in open('/proc/%d/net/%s' % (pid, net)).read().splitlines()[1:]:
+                assert line.split()[9] != inode
     log = D.text()
     for what in ('socket(AF_INET)', 'socket(AF_UNIX)', 'execve'):
         m = re.search(r'card process: sandbox probe: %s: (.*)' % re.escape(what), log)
@@ -234,6 +245,30 @@ def t_kek_in_card_process_only():
         'KEK not found in the card process (scan broken?)'
     assert not scan_all_memory(D.p.pid, [kek], b'MERCHANT0001'), \
         'the KEK is in the front'
+
+
+def tls_key_forms():
+    """The TLS client key as it may sit in memory: the private scalar
+    big- and little-endian (OpenSSL's BIGNUM words), the DER and the PEM."""
+    from cryptography.hazmat.primitives import serialization
+    pem = open(W + '/pki/terminal-TERM0001.key', 'rb').read()
+    k = serialization.load_pem_private_key(pem, None)
+    d = k.private_numbers().private_value.to_bytes(32, 'big')
+    der = k.private_bytes(serialization.Encoding.DER,
+                          serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption())
+    body = b''.join(pem.split(b'\n')[1:-2])
+    return [d, d[::-1], der, body[:48]]
+
+
+@T.case
+def t_tls_key_in_card_process_only():
+    forms = tls_key_forms()
+    assert scan_all_memory(card_pid(), forms, b'MERCHANT0001'), \
+        'TLS client key not found in the card process (scan broken?)'
+    found = scan_all_memory(D.p.pid, forms, b'MERCHANT0001')
+    assert not found, 'the TLS client key is in the front: %s' % found
+    assert 'no client key' not in D.text(), D.text()
 
 
 @T.case
@@ -374,6 +409,24 @@ def t_card_process_killed():
     rc, out = pay.finish()
     assert rc == 1 and 'unreachable' in out, out
     canary_check()
+
+
+@T.case
+def t_sighup_reload():
+    """SIGHUP: the front sends RELOAD, the card process reopens the key
+    store (and the TLS key) in its sandbox and answers KEYS."""
+    pid = card_pid()
+    n = D.text().count('card process: key store')
+    D.p.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: D.text().count('card process: key store') > n, 10), \
+        D.text()
+    assert card_pid() == pid, 'the card process was restarted'
+    assert 'Terminal: idle' in ctl('status').stdout
+    assert 'client_key' not in D.text(), D.text()
+    pay = Pay(request())
+    pay.wait('Present card')
+    ctl('cancel')
+    assert pay.finish()[0] == 7
 
 
 @T.case
