@@ -92,7 +92,8 @@ void pd_tls_key_free(void)
 {
 	EVP_PKEY_free(oracle);
 	oracle = NULL;
-	EC_KEY_METHOD_free(meth);
+	if (meth)		/* EC_KEY_METHOD_free(NULL) dereferences it */
+		EC_KEY_METHOD_free(meth);
 	meth = NULL;
 }
 
