@@ -362,6 +362,7 @@ static void txnobj_free(struct pd_txnobj *o)
 	sd_bus_track_unref(o->track);
 	sd_event_source_disable_unref(o->linger);
 	pd_txn_free(o->txn);
+	sd_bus_message_unref(o->start_msg);
 	free(o->owner);
 	free(o);
 }
@@ -427,6 +428,11 @@ static void hook_finished(struct pd_txn *t)
 	log_info("transaction %u finished: %s%s%s (%s)", t->id,
 		 pd_state_name(t->state), t->result_code[0] ? " " : "",
 		 t->result_code, t->message);
+	if (o->start_msg) {		/* ended before the card process answered */
+		sd_bus_reply_method_errorf(o->start_msg, ERR_PREFIX "NotReady",
+					   "%s", t->message);
+		o->start_msg = sd_bus_message_unref(o->start_msg);
+	}
 	if (o->slot) {
 		sd_bus_message *m;
 		int r = txn_signal_new(o, o->path, "org.payterm.Transaction1",
@@ -468,10 +474,13 @@ static int hook_submit(struct pd_txn *t, const struct pd_sealed *s)
 	return pd_submit_start(o, s);
 }
 
+static void hook_started(struct pd_txn *t, int err);
+
 static const struct pd_txn_hooks hooks = {
 	.changed = hook_changed,
 	.finished = hook_finished,
 	.submit = hook_submit,
+	.started = hook_started,
 };
 
 static int on_track_gone(sd_bus_track *track, void *user)
@@ -489,7 +498,7 @@ static int on_track_gone(sd_bus_track *track, void *user)
 
 /* ---------------- terminal ---------------- */
 
-static bool reader_selected(const struct pd_config *c, const struct pd_reader *r,
+bool pd_bus_reader_selected(const struct pd_config *c, const struct pd_reader *r,
 			    unsigned modes)
 {
 	bool card = ((modes & PD_ENTRY_SWIPE) && (r->caps & PAYTERM_CAP_MSR)) ||
@@ -568,7 +577,60 @@ static void pending_free(struct pending *p)
 	free(p);
 }
 
-/* Everything checked: create the transaction and answer. */
+static int reply_start_error(sd_bus_message *m, int r)
+{
+	if (r == -ENODEV)
+		return sd_bus_reply_method_errorf(m, ERR_PREFIX "NoReader",
+				"No card reader for the allowed entry modes, or no PIN pad");
+	if (r == -EBUSY)
+		return sd_bus_reply_method_errorf(m, ERR_PREFIX "Busy",
+				"A reader is claimed by another process");
+	if (r == -ENOTCONN || r == -ENOKEY)
+		return sd_bus_reply_method_errorf(m, ERR_PREFIX "NotReady",
+				"The card process is not ready: see the daemon log");
+	return sd_bus_reply_method_errnof(m, -r, "Cannot start: %m");
+}
+
+/* The card process claimed the readers (or could not): put the
+ * transaction on the bus and answer StartPayment. */
+static void hook_started(struct pd_txn *t, int err)
+{
+	struct pd_txnobj *o = t->user;
+	struct pd_daemon *d = o->d;
+	sd_bus_message *m = o->start_msg;
+	const char *sender = sd_bus_message_get_sender(m);
+	int r = err;
+
+	o->start_msg = NULL;
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(d->bus, &o->slot, o->path,
+					       "org.payterm.Transaction1", txn_vtable,
+					       txn_find, o);
+	if (r >= 0 && sender) {
+		r = sd_bus_track_new(d->bus, &o->track, on_track_gone, o);
+		if (r >= 0)
+			r = sd_bus_track_add_sender(o->track, m);
+	}
+	if (r < 0) {
+		if (d->active == o)
+			d->active = NULL;
+		txnobj_free(o);
+		reply_start_error(m, r);
+		sd_bus_message_unref(m);
+		terminal_changed(d);
+		return;
+	}
+	txn_send_added(o);
+	log_info("transaction %u started by %s: request %s, order %s, "
+		 "%llu %s", t->id, sender ? sender : "?", t->req.id,
+		 t->req.order_id, (unsigned long long)t->req.amount,
+		 t->req.currency_alpha);
+	sd_bus_reply_method_return(m, "o", o->path);
+	sd_bus_message_unref(m);
+}
+
+/* Everything checked: create the transaction and ask the card process to
+ * claim the readers; StartPayment is answered from hook_started(). */
 static int start_txn(struct pending *p)
 {
 	struct pd_daemon *d = p->d;
@@ -589,63 +651,27 @@ static int start_txn(struct pending *p)
 	o->d = d;
 	o->owner = sender ? strdup(sender) : NULL;
 	o->owner_uid_known = sender_euid(m, &o->owner_uid) >= 0;
-	o->txn = pd_txn_new(d->event, &d->cfg, d->ks, &p->req, p->modes, &hooks, o);
+	o->txn = pd_txn_new(d->event, &d->cfg, NULL, &p->req, p->modes, &hooks, o);
 	if (!o->txn) {
 		free(o->owner);
 		free(o);
 		return sd_bus_reply_method_errno(m, ENOMEM, NULL);
 	}
+	o->txn->remote = &pd_cardc_remote;
+	o->txn->remote_ctx = d;
 	o->next = d->txns;
 	d->txns = o;
 	snprintf(o->path, sizeof(o->path), PD_TXN_PREFIX "/%u", o->txn->id);
-
-	for (struct pd_reader *rd = d->readers; rd; rd = rd->next) {
-		struct pd_io *io;
-
-		if (!reader_selected(&d->cfg, rd, o->txn->modes))
-			continue;
-		r = pd_dev_open(rd->devnode, &io);
-		if (r < 0) {
-			log_warn("cannot open %s: %s", rd->devnode, strerror(-r));
-			continue;
-		}
-		if (d->cfg.card_reader && strcmp(d->cfg.card_reader, io->name))
-			io->caps &= PAYTERM_CAP_PINPAD;
-		if (d->cfg.pinpad && strcmp(d->cfg.pinpad, io->name))
-			io->caps &= ~PAYTERM_CAP_PINPAD;
-		pd_txn_add_io(o->txn, io);
-	}
 	r = pd_txn_start(o->txn);
 	if (r < 0) {
+		o->txn->remote_ended = true;	/* nothing was started there */
 		txnobj_free(o);
-		if (r == -ENODEV)
-			return sd_bus_reply_method_errorf(m, ERR_PREFIX "NoReader",
-					"No card reader for the allowed entry modes, or no PIN pad");
-		if (r == -EBUSY)
-			return sd_bus_reply_method_errorf(m, ERR_PREFIX "Busy",
-					"A reader is claimed by another process");
-		return sd_bus_reply_method_errnof(m, -r, "Cannot start: %m");
+		return reply_start_error(m, r);
 	}
-	r = sd_bus_add_fallback_vtable(d->bus, &o->slot, o->path,
-				       "org.payterm.Transaction1", txn_vtable,
-				       txn_find, o);
-	if (r >= 0 && sender) {
-		r = sd_bus_track_new(d->bus, &o->track, on_track_gone, o);
-		if (r >= 0)
-			r = sd_bus_track_add_sender(o->track, m);
-	}
-	if (r < 0) {
-		txnobj_free(o);
-		return sd_bus_reply_method_errno(m, -r, NULL);
-	}
-	d->active = o;
-	txn_send_added(o);
+	o->start_msg = sd_bus_message_ref(m);
+	d->active = o;			/* busy from now on */
 	terminal_changed(d);
-	log_info("transaction %u started by %s: request %s, order %s, "
-		 "%llu %s", o->txn->id, sender ? sender : "?", p->req.id,
-		 p->req.order_id, (unsigned long long)p->req.amount,
-		 p->req.currency_alpha);
-	return sd_bus_reply_method_return(m, "o", o->path);
+	return 1;
 }
 
 static int on_polkit(sd_bus_message *reply, void *user, sd_bus_error *ret)
@@ -707,7 +733,7 @@ static int method_start(sd_bus_message *m, void *user, sd_bus_error *err)
 		return sd_bus_error_setf(err, ERR_PREFIX "Busy",
 					 "A payment is already running (%s)",
 					 d->active->path);
-	if (!d->ks || !d->request_key)
+	if (!d->keys_ready || !d->request_key)
 		return sd_bus_error_set(err, ERR_PREFIX "NotReady",
 					"No key store or request key: see the daemon log");
 	p = calloc(1, sizeof(*p));
@@ -791,7 +817,7 @@ static int terminal_prop(sd_bus *bus, const char *path, const char *iface,
 		return sd_bus_message_append(reply, "s", d->cfg.merchant_id);
 	if (!strcmp(prop, "State"))
 		return sd_bus_message_append(reply, "s",
-				!d->ks ? "not-ready" : d->active ? "busy" : "idle");
+				!d->keys_ready ? "not-ready" : d->active ? "busy" : "idle");
 	if (!strcmp(prop, "ActiveTransaction"))
 		return sd_bus_message_append(reply, "o",
 					     d->active ? d->active->path : "/");

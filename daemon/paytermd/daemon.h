@@ -44,6 +44,7 @@ struct pd_txnobj {
 	sd_bus_slot *slot;
 	sd_event_source *linger;
 	struct pd_submit *submit;
+	sd_bus_message *start_msg;	/* StartPayment, until the card process answers */
 };
 
 struct pd_daemon {
@@ -51,7 +52,11 @@ struct pd_daemon {
 	sd_bus *bus;
 	struct pd_config cfg;
 	const char *config_path;
-	struct pt_keystore *ks;
+	/* the key store is the card process's; the front knows its state */
+	struct pd_cardc *cardc;
+	bool keys_ready, keys_aes;
+	bool keys_tls;			/* the card process holds the TLS client key */
+	unsigned keys_dk_type;		/* enum pt_key_type */
 	EVP_PKEY *request_key;
 	struct pd_used *used;
 	struct pd_reader *readers;
@@ -76,6 +81,20 @@ void pd_bus_free_txns(struct pd_daemon *d);
 void pd_bus_request_received(struct pd_daemon *d, const struct pd_pending *p);
 /* The pending list changed (or may have: expiry, use); re-arms its timer. */
 void pd_bus_pending_changed(struct pd_daemon *d);
+
+/* Is @r one of the readers a payment with @modes uses? */
+bool pd_bus_reader_selected(const struct pd_config *c, const struct pd_reader *r,
+			    unsigned modes);
+
+/* card_client.c: the card process (docs/privsep.md) */
+int pd_cardc_start(struct pd_daemon *d);
+void pd_cardc_stop(struct pd_daemon *d);
+int pd_cardc_reload(struct pd_daemon *d);
+/* ECDSA-sign a TLS handshake digest with the card process's client key:
+ * DER into @sig (*@siglen: its size in, the length out).  0 or -errno. */
+int pd_cardc_sign(struct pd_daemon *d, const uint8_t *dgst, size_t len,
+		  uint8_t *sig, size_t *siglen);
+extern const struct pd_txn_remote pd_cardc_remote;
 
 /* readers.c */
 int pd_readers_start(struct pd_daemon *d);

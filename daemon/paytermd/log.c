@@ -6,6 +6,7 @@
 #include "log.h"
 
 int pd_log_level = LOG_INFO;
+const char *pd_log_prefix = "";
 
 void pd_log(int prio, const char *fmt, ...)
 {
@@ -17,6 +18,6 @@ void pd_log(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "<%d>%s\n", prio, line);
+	fprintf(stderr, "<%d>%s%s\n", prio, pd_log_prefix, line);
 	fflush(stderr);
 }

@@ -10,6 +10,8 @@
 #include <syslog.h>
 
 extern int pd_log_level;	/* LOG_INFO by default, LOG_DEBUG with -v */
+/* "card process: " in the card process, so both share one journal */
+extern const char *pd_log_prefix;
 
 void pd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

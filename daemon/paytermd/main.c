@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * paytermd: the payment service.  One sd-event loop drives the bus, the
- * reader monitor, reader event fds, libcurl and the signals; no threads.
+ * paytermd: the payment service.  This process (the front) runs one
+ * sd-event loop for the bus, the reader monitor, libcurl, the signals and
+ * the channel to the card process (docs/privsep.md), which it starts with
+ * --card-process and which alone opens readers and holds keys.
  *
  *   paytermd [-c CONFIG] [-v] [--check-config]
  *
@@ -20,76 +22,28 @@
 #include <unistd.h>
 
 #include "payterm_crypto.h"
+#include "card_proc.h"
 #include "daemon.h"
 #include "log.h"
 #include "secure.h"
 #include "submit.h"
+#include "tls_key.h"
 
+/* The request key; the key store is the card process's (card_proc.c). */
 static void close_keys(struct pd_daemon *d)
 {
-	if (d->ks)
-		pt_ks_close(d->ks);
-	d->ks = NULL;
 	EVP_PKEY_free(d->request_key);
 	d->request_key = NULL;
 }
 
-/* Key store and request key; failures leave the terminal "not-ready",
- * except memory that cannot be locked for the keys: -ENOMEM, fatal. */
-static int open_keys(struct pd_daemon *d)
+static void open_request_key(struct pd_daemon *d)
 {
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	char kekpath[512];
-	uint8_t *kek;
-	int r;
-
 	close_keys(d);
-	if (d->cfg.kek_file)
-		snprintf(kekpath, sizeof(kekpath), "%s", d->cfg.kek_file);
-	else if (creds)
-		snprintf(kekpath, sizeof(kekpath), "%s/payterm-kek", creds);
-	else
-		snprintf(kekpath, sizeof(kekpath), "/etc/payterm/kek");
-	kek = pd_secure_alloc(PT_KEK_LEN);
-	if (!kek) {
-		log_err("cannot allocate locked memory for the KEK");
-		return -ENOMEM;
-	}
-	r = pt_kek_read_file(kekpath, kek);
-	if (r)
-		log_err("KEK %s: %s", kekpath, pt_strerror(r));
-	else if ((r = pt_ks_open(d->cfg.keystore, kek, &d->ks)))
-		log_err("key store %s: %s", d->cfg.keystore, pt_strerror(r));
-	pd_secure_free(kek, PT_KEK_LEN);
-	if (r == PT_ERR_NOLOCK)
-		return -ENOMEM;
-	if (d->ks && pt_ks_dev(d->ks)->kind == PT_DUKPT_NONE) {
-		log_err("key store %s: no initial key loaded", d->cfg.keystore);
-		pt_ks_close(d->ks);
-		d->ks = NULL;
-	}
-	if (d->ks) {
-		const struct pt_dukpt_dev *dev = pt_ks_dev(d->ks);
-		bool aes = dev->kind == PT_DUKPT_AES;
-		int f = d->cfg.pin_block_format;
-
-		if (f >= 0 && ((aes && f != 4) || (!aes && f == 4))) {
-			log_err("[keys] pin_block_format %d does not suit the %s "
-				"DUKPT key in %s", f, aes ? "AES" : "TDES",
-				d->cfg.keystore);
-			pt_ks_close(d->ks);
-			d->ks = NULL;
-		} else {
-			log_info("key store %s: %s DUKPT", d->cfg.keystore,
-				 aes ? "AES" : "TDES");
-		}
-	}
 	if (!d->cfg.request_key_file)
 		log_err("[server] request_key not set: payment requests cannot be verified");
 	else if (!(d->request_key = pd_request_load_key(d->cfg.request_key_file)))
 		log_err("[server] request_key %s: not a P-256 public key or certificate",
 			d->cfg.request_key_file);
-	return 0;
 }
 
 static int on_term(sd_event_source *s, const struct signalfd_siginfo *si,
@@ -116,7 +70,8 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si,
 		return 0;
 	}
 	sd_notify(0, "RELOADING=1");
-	open_keys(d);
+	open_request_key(d);
+	pd_cardc_reload(d);		/* State follows its KEYS answer */
 	sd_bus_emit_properties_changed(d->bus, PD_TERMINAL_PATH,
 				       "org.payterm.Terminal1", "State", NULL);
 	pd_pull_start(d);		/* the request key may be there now */
@@ -138,12 +93,13 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, 'C' },
+	{ "card-process", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct pd_daemon d;
 	char err[512];
-	bool check = false;
+	bool check = false, card = false;
 	sigset_t ss;
 	int r, c;
 
@@ -160,6 +116,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			check = true;
+			break;
+		case 'K':	/* internal: started by the front, card_client.c */
+			card = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -180,6 +139,8 @@ int main(int argc, char **argv)
 		pd_config_free(&d.cfg);
 		return 0;
 	}
+	if (card)
+		pd_card_proc_main(&d.cfg);
 	r = pd_secure_init();
 	if (r < 0) {
 		log_err("cannot set up locked, non-dumpable memory for card data and "
@@ -187,11 +148,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	umask(0077);
-	if (open_keys(&d) < 0) {
-		log_err("keys need locked memory: not starting");
-		pd_config_free(&d.cfg);
-		return 1;
-	}
+	open_request_key(&d);
+	pd_tls_key_init(&d);		/* the certificate; the key is the card process's */
 	r = pd_used_open(d.cfg.state_dir, &d.used);
 	if (r < 0) {
 		log_err("state directory %s: %s", d.cfg.state_dir, strerror(-r));
@@ -213,6 +171,7 @@ int main(int argc, char **argv)
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGCHLD);	/* the card process, sd_event_add_child */
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r = sd_event_default(&d.event);
@@ -226,6 +185,12 @@ int main(int argc, char **argv)
 		r = sd_event_set_watchdog(d.event, true);	/* WATCHDOG=1 */
 	if (r < 0) {
 		log_err("event loop: %s", strerror(-r));
+		goto out;
+	}
+	/* readers, keys and card data live in the card process */
+	r = pd_cardc_start(&d);
+	if (r < 0) {
+		log_err("card process: %s", strerror(-r));
 		goto out;
 	}
 	r = pd_bus_setup(&d);
@@ -254,7 +219,7 @@ int main(int argc, char **argv)
 	}
 	if (r > 0)
 		log_notice("in-flight journal: %d payment%s resumed", r, r == 1 ? "" : "s");
-	sd_notifyf(0, "READY=1\nSTATUS=%s", d.ks ? "ready" :
+	sd_notifyf(0, "READY=1\nSTATUS=%s", d.keys_ready ? "ready" :
 		   "not ready: key store unavailable");
 	log_info("paytermd " PD_VERSION " ready: terminal %s, merchant %s",
 		 d.cfg.terminal_id, d.cfg.merchant_id);
@@ -264,6 +229,7 @@ int main(int argc, char **argv)
 out:
 	d.stopping = true;
 	pd_bus_free_txns(&d);
+	pd_cardc_stop(&d);
 	pd_submit_free_all(&d);
 	pd_readers_stop(&d);
 	pd_pull_stop(&d);
@@ -274,6 +240,7 @@ out:
 	pd_http_free(d.http);
 	pd_used_free(d.used);
 	close_keys(&d);
+	pd_tls_key_free();
 	sd_event_unref(d.event);
 	pd_config_free(&d.cfg);
 	return r < 0 ? 1 : 0;

@@ -1,8 +1,8 @@
 # paytermd: the D-Bus payment service (issue 7).
 PD_VERSION_DEF := -DPD_VERSION='"$(VERSION)"'
 PD_CORE := config log secure tlv card seal txn emv emv_apdu emv_select emv_data request pending \
-	journal verdict
-PD_SVC := dev readers bus submit pull
+	journal verdict privsep_proto
+PD_SVC := dev readers bus submit pull card_client card_proc card_sign sandbox tls_key
 PD_CORE_OBJS := $(PD_CORE:%=$(B)/obj/daemon/paytermd/%.o)
 PD_SVC_OBJS := $(PD_SVC:%=$(B)/obj/daemon/paytermd/%.o)
 PD_LDLIBS = $(call pkg_libs,libsystemd libudev openssl libcurl jansson inih)
@@ -25,14 +25,16 @@ PROGRAMS += $(B)/paytermd
 # PAYTERMD_NO_POLKIT=1 lets the bus policy alone decide (the VM tests have no
 # polkitd).  Built with the unit tests, never installed: the installed
 # paytermd always asks polkit and refuses payments when it cannot.
-PD_TESTBUILD_OBJS := $(B)/obj/daemon/paytermd-test/bus.o
+PD_TESTBUILD_OBJS := $(B)/obj/daemon/paytermd-test/bus.o \
+	$(B)/obj/daemon/paytermd-test/card_proc.o
 $(B)/obj/daemon/paytermd-test/%.o: daemon/paytermd/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(PD_VERSION_DEF) $(PD_INCLUDES) \
 		-DPAYTERMD_TEST_BUILD -MMD -MP -c -o $@ $<
 
 $(B)/paytermd-test: $(B)/obj/daemon/paytermd/main.o \
-		$(filter-out $(B)/obj/daemon/paytermd/bus.o,$(PD_SVC_OBJS)) \
+		$(filter-out $(B)/obj/daemon/paytermd/bus.o $(B)/obj/daemon/paytermd/card_proc.o,\
+			$(PD_SVC_OBJS)) \
 		$(PD_TESTBUILD_OBJS) $(PD_CORE_OBJS) $(PD_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PD_LDLIBS)

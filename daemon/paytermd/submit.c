@@ -55,6 +55,7 @@
 
 #include "payterm_crypto.h"
 #include "daemon.h"
+#include "tls_key.h"
 #include "journal.h"
 #include "log.h"
 #include "submit.h"
@@ -197,8 +198,10 @@ CURL *pd_http_easy(struct pd_http *h, const char *url_path, long timeout_s,
 	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert_file);
-	curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
+	/* the client key is the card process's: certificate and oracle key
+	 * go into the SSL_CTX (tls_key.c); libcurl never reads key_file */
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, pd_tls_ssl_ctx);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, h->d);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout_s);
@@ -838,11 +841,9 @@ void pd_http_free(struct pd_http *h)
 
 static const char *dukpt_name(const struct pd_daemon *d, const struct pd_sealed *s)
 {
-	const struct pt_dukpt_dev *dev = pt_ks_dev(d->ks);
-
 	if (!s->aes)
 		return "tdes";
-	switch (dev->dk_type) {
+	switch (d->keys_dk_type) {
 	case PT_KT_AES192:
 		return "aes192";
 	case PT_KT_AES256:

@@ -114,6 +114,14 @@ static void wipe_respmac(struct pd_txn *t)
 	t->respmac = NULL;
 }
 
+static void remote_end(struct pd_txn *t)
+{
+	if (t->remote && !t->remote_ended) {
+		t->remote_ended = true;
+		t->remote->end(t);
+	}
+}
+
 static void finish(struct pd_txn *t, enum pd_state s, const char *rc,
 		   const char *m)
 {
@@ -121,6 +129,7 @@ static void finish(struct pd_txn *t, enum pd_state s, const char *rc,
 
 	if (pd_state_final(t->state))
 		return;
+	remote_end(t);
 	release_all(t, true);
 	wipe_secrets(t);
 	wipe_respmac(t);
@@ -297,6 +306,8 @@ int pd_txn_start(struct pd_txn *t)
 	unsigned i;
 	int r;
 
+	if (t->remote)
+		return t->remote->start(t);
 	for (i = 0; i < t->n_io; i++)
 		card |= io_can(t->io[i], t->modes);
 	if (!card)
@@ -751,8 +762,16 @@ void pd_txn_submit_failed(struct pd_txn *t, const char *msg)
 enum pd_mac_check pd_txn_check_resp_mac(struct pd_txn *t, const char *rc,
 					const char *auth, const char *mac_hex)
 {
-	enum pd_mac_check r = pd_respmac_verify(t->respmac, rc, auth, mac_hex);
+	enum pd_mac_check r;
 
+	if (t->remote) {
+		/* one answer per transaction, as with a local key */
+		r = t->mac_asked ? PD_MAC_NOKEY :
+			t->remote->check_mac(t, rc, auth, mac_hex);
+		t->mac_asked = true;
+	} else {
+		r = pd_respmac_verify(t->respmac, rc, auth, mac_hex);
+	}
 	wipe_respmac(t);
 	if (r == PD_MAC_OK && rc && strlen(rc) < sizeof(t->mac_rc) &&
 	    (!auth || strlen(auth) < sizeof(t->mac_auth))) {
@@ -767,6 +786,7 @@ void pd_txn_free(struct pd_txn *t)
 {
 	if (!t)
 		return;
+	remote_end(t);
 	release_all(t, true);
 	wipe_secrets(t);
 	wipe_respmac(t);
@@ -774,4 +794,79 @@ void pd_txn_free(struct pd_txn *t)
 	sd_event_source_disable_unref(t->deadline);
 	sd_event_unref(t->event);
 	free(t);
+}
+
+/* ---------------- remote mode (front process) ---------------- */
+
+void pd_txn_remote_started(struct pd_txn *t, int err)
+{
+	if (!err)
+		err = sd_event_add_time_relative(t->event, &t->deadline,
+				CLOCK_MONOTONIC,
+				(uint64_t)t->cfg->txn_timeout_s * 1000000ULL,
+				0, on_deadline, t);
+	if (err > 0)
+		err = 0;
+	if (err)
+		t->remote_ended = true;	/* nothing to end over there */
+	if (t->hooks->started)
+		t->hooks->started(t, err);
+}
+
+void pd_txn_remote_update(struct pd_txn *t, enum pd_state state,
+			  const char *entry_mode, const char *masked_pan,
+			  unsigned pin_digits, const char *message)
+{
+	unsigned props = 0;
+
+	if (pd_state_final(t->state) || t->state == PD_ST_SUBMIT)
+		return;
+	if (strcmp(t->entry_mode, entry_mode)) {
+		snprintf(t->entry_mode, sizeof(t->entry_mode), "%s", entry_mode);
+		props |= PD_P_ENTRY_MODE;
+	}
+	if (strcmp(t->masked_pan, masked_pan)) {
+		snprintf(t->masked_pan, sizeof(t->masked_pan), "%s", masked_pan);
+		props |= PD_P_MASKED_PAN;
+	}
+	if (t->pin_digits != pin_digits) {
+		t->pin_digits = pin_digits;
+		props |= PD_P_PIN_DIGITS;
+	}
+	if (props)
+		changed(t, props);
+	/* SUBMIT comes with SEALED, final states with FINISHED */
+	if (state < PD_ST_SUBMIT)
+		set_state(t, state, message);
+}
+
+void pd_txn_remote_sealed(struct pd_txn *t, const struct pd_sealed *sealed)
+{
+	int r;
+
+	if (pd_state_final(t->state) || t->state == PD_ST_SUBMIT)
+		return;
+	snprintf(t->f22, sizeof(t->f22), "%s", sealed->entry_mode);
+	t->stage_timer = sd_event_source_disable_unref(t->stage_timer);
+	set_state(t, PD_ST_SUBMIT, "Authorising");
+	r = t->hooks->submit ? t->hooks->submit(t, sealed) : -ENOSYS;
+	if (r < 0 && !pd_state_final(t->state))
+		fail(t, "Cannot reach the payment server");
+}
+
+void pd_txn_remote_finished(struct pd_txn *t, enum pd_state state,
+			    const char *rc, const char *message)
+{
+	if (t->state == PD_ST_SUBMIT || !pd_state_final(state) ||
+	    state == PD_ST_APPROVED)
+		return;
+	finish(t, state, *rc ? rc : NULL, message);
+}
+
+void pd_txn_remote_lost(struct pd_txn *t)
+{
+	t->remote_ended = true;
+	if (t->state == PD_ST_SUBMIT)	/* the MAC key is gone: no approval */
+		return;
+	fail(t, "Card reader process ended");
 }

@@ -65,6 +65,23 @@ struct pd_txn_hooks {
 	int (*submit)(struct pd_txn *t, const struct pd_sealed *sealed);
 	/* wall clock for the expiry check (tests override) */
 	int64_t (*now)(void);
+	/* remote mode: the card process answered START (0 or -errno) */
+	void (*started)(struct pd_txn *t, int err);
+};
+
+/*
+ * Remote mode (the front process, docs/privsep.md): the card side of the
+ * transaction runs in the card process; this pd_txn mirrors what the card
+ * process reports (pd_txn_remote_*) and holds no reader, key or card data.
+ */
+struct pd_txn_remote {
+	/* send START; 0 means the answer comes as pd_txn_remote_started() */
+	int (*start)(struct pd_txn *t);
+	/* the transaction is over here: the card side releases and wipes */
+	void (*end)(struct pd_txn *t);
+	/* the response MAC is checked where its key is */
+	enum pd_mac_check (*check_mac)(struct pd_txn *t, const char *rc,
+				       const char *auth, const char *mac_hex);
 };
 
 struct pd_txn {
@@ -101,6 +118,10 @@ struct pd_txn {
 	sd_event_source *stage_timer;
 	sd_event_source *deadline;
 	uint64_t t_ready_us;		/* CLOCK_MONOTONIC: last card/PIN input in */
+	const struct pd_txn_remote *remote;	/* NULL: readers are local */
+	void *remote_ctx;
+	bool remote_ended;		/* END sent */
+	bool mac_asked;			/* CHECK_MAC sent */
 };
 
 /* CLOCK_MONOTONIC now, in microseconds (timing logs, tests/bench). */
@@ -138,5 +159,17 @@ void pd_txn_submit_failed(struct pd_txn *t, const char *msg);
 enum pd_mac_check pd_txn_check_resp_mac(struct pd_txn *t, const char *rc,
 					const char *auth, const char *mac_hex);
 void pd_txn_free(struct pd_txn *t);
+
+/* Remote mode: what the card process reported (already decoded and
+ * checked by privsep_proto.c). */
+void pd_txn_remote_started(struct pd_txn *t, int err);
+void pd_txn_remote_update(struct pd_txn *t, enum pd_state state,
+			  const char *entry_mode, const char *masked_pan,
+			  unsigned pin_digits, const char *message);
+void pd_txn_remote_sealed(struct pd_txn *t, const struct pd_sealed *sealed);
+void pd_txn_remote_finished(struct pd_txn *t, enum pd_state state,
+			    const char *rc, const char *message);
+/* The card process ended (crash, EOF): fail unless already submitting. */
+void pd_txn_remote_lost(struct pd_txn *t);
 
 #endif

@@ -2,7 +2,9 @@
 # PIN blocks; issue 19: ISO 8583, the bank's request handling, the server's
 # handling of the bank's answers, BER-TLV, EMV card responses, tracks,
 # paytermd.conf, payment request JWS on both sides, the pull-queue answer,
-# paytermd's verdict on the server's payment view, the terminal submission and the server's HTTP requests).  Built with
+# paytermd's verdict on the server's payment view, the terminal submission
+# and the server's HTTP requests; issue 12: the privsep channel as each
+# process decodes it).  Built with
 # clang in the normal build only (not SAN=1); tests/check runs each one
 # briefly through tests/fuzz/run, tests/fuzz/campaign runs them for millions
 # of executions (docs/testing.md, "Fuzzing").
@@ -22,7 +24,7 @@ PT_FUZZ_CFLAGS := $(PT_FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 PT_FUZZ_OBJFLAGS := $(PT_FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined
 
 PT_FUZZ_NAMES := tr31 pinblock iso8583 bank bankresp tlv emv track config \
-	request jws pending verdict submit http
+	request jws pending verdict submit http privsep_card privsep_front
 PT_FUZZERS := $(PT_FUZZ_NAMES:%=$(B)/tests/fuzz/%)
 
 userspace: $(PT_FUZZERS)
@@ -83,6 +85,11 @@ $(B)/tests/fuzz/request $(B)/tests/fuzz/pending $(B)/tests/fuzz/verdict: \
 	$(PT_FZ_PD) $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/request $(B)/tests/fuzz/pending $(B)/tests/fuzz/verdict: \
 	PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS)
+
+# the privsep channel, one harness per side (docs/privsep.md)
+$(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: $(PT_FZ_PD) $(PT_FZ_CRYPTO)
+$(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: \
+	PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
 
 $(B)/tests/fuzz/jws: $(PT_FZ_PS)
 $(B)/tests/fuzz/jws: PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS)

@@ -909,7 +909,10 @@ static int64_t h_now(void)
 }
 
 static const struct pd_txn_hooks hooks = {
-	h_changed, h_finished, h_submit, h_now,
+	.changed = h_changed,
+	.finished = h_finished,
+	.submit = h_submit,
+	.now = h_now,
 };
 
 static struct pd_config cfg;

@@ -276,12 +276,15 @@ def mappings(pid):
     return out
 
 
-@T.case
-def t_key_pages():
-    """The KEK (and with it the DUKPT registers: one mapping) sits only in
-    locked (lo), undumpable (dd) pages of the daemon, never in its heap."""
-    kek = bytes.fromhex(open(W + '/kek').read().strip())
-    pid = D.p.pid
+def card_process(pid):
+    """The card process the front PID started (docs/privsep.md)."""
+    for k in open('/proc/%d/task/%d/children' % (pid, pid)).read().split():
+        if b'--card-process' in open('/proc/%s/cmdline' % k, 'rb').read():
+            return int(k)
+    raise AssertionError('no card process under %d' % pid)
+
+
+def kek_mappings(pid, kek):
     found = []
     with open('/proc/%d/mem' % pid, 'rb', 0) as mem:
         for lo, hi, line, flags in mappings(pid):
@@ -294,10 +297,22 @@ def t_key_pages():
                 continue
             if kek in data:
                 found.append((line, flags))
-    assert found, 'KEK not found in the daemon (scan broken?)'
+    return found
+
+
+@T.case
+def t_key_pages():
+    """The KEK (and with it the DUKPT registers: one mapping) sits only in
+    locked (lo), undumpable (dd) pages of the card process, never in its
+    heap, and nowhere in the front (privsep)."""
+    kek = bytes.fromhex(open(W + '/kek').read().strip())
+    found = kek_mappings(card_process(D.p.pid), kek)
+    assert found, 'KEK not found in the card process (scan broken?)'
     bad = ['%s: %s' % (line, ' '.join(flags)) for line, flags in found
            if 'lo' not in flags or 'dd' not in flags or '[heap]' in line]
     assert not bad, 'KEK in pages not locked + dontdump:\n' + '\n'.join(bad)
+    front = kek_mappings(D.p.pid, kek)
+    assert not front, 'KEK in the front: %s' % front
 
 
 @T.case
