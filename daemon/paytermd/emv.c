@@ -98,6 +98,28 @@ static int records(struct pd_emv *e)
 	return 0;
 }
 
+/*
+ * Format 2 GENERATE AC answer: only its own objects are taken (CID, ATC,
+ * AC, IAD).  Anything else in it (an AIP, a PAN, a CDOL of other length)
+ * must not replace what the terminal read before and built field 55 and
+ * the card data from: ignored.
+ */
+static int store_ac_answer(struct pd_emv *e, const uint8_t *v, size_t len)
+{
+	static const uint32_t own[] = { 0x9f27, 0x9f36, 0x9f26, 0x9f10 };
+	struct pd_tlv t;
+	size_t off = 0;
+	int r;
+
+	while ((r = pd_tlv_next(v, len, &off, &t)) > 0) {
+		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+			if (!t.constructed && t.tag == own[i] &&
+			    emv_put(e, t.tag, t.value, t.len, true))
+				return -1;
+	}
+	return r;
+}
+
 static int generate_ac(struct pd_emv *e)
 {
 	const struct emv_obj *cdol1 = emv_get(e, 0x8c);
@@ -145,7 +167,7 @@ static int generate_ac(struct pd_emv *e)
 			return emv_err(e, -EPROTO, "GENERATE AC format 1 malformed");
 	} else if (t.tag == 0x77) {
 		if (pd_tlv_validate(t.value, t.len) ||
-		    emv_store_tlvs(e, t.value, t.len, true))
+		    store_ac_answer(e, t.value, t.len))
 			return emv_err(e, -EPROTO, "GENERATE AC format 2 malformed");
 	} else {
 		return emv_err(e, -EPROTO, "GENERATE AC answer malformed");

@@ -815,6 +815,16 @@ START_TEST(t_ac_tags_from_answer)
 	f55_strict();
 	f55_has(0x9f1c, "5445524D30303031");
 	f55_has(0x9f02, "000000001234");
+	/* an answer that carries an AIP of 4 bytes and a PAN of its own:
+	 * neither replaces what was read (found by the fuzz campaign: field
+	 * 55 went out with the answer's 82) */
+	card_init();
+	C.gac_raw = "7724" "9F270180" "9F36020001" "9F26081112131415161718"
+		    "820408010200" "5A084111111111111111";
+	ck_assert_int_eq(run(), 0);
+	f55_strict();
+	f55_has(0x82, "1800");
+	ck_assert_str_eq(card->pan, PAN);
 }
 END_TEST
 
