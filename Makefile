@@ -5,11 +5,19 @@
 #   make demo       the main job (see README)
 
 # Kernel to build against: the newest Debian headers, else the running
-# kernel's.  Recursive (=) on purpose and not exported: resolved when a recipe
-# uses them, so `make demo` / `make check` see the headers `deps` installed.
+# kernel's; or KVER=... of a kernel tools/fetch-kernel unpacked into
+# build/kernels/KVER/ (make fetch-kernel).  Recursive (=) on purpose and not
+# exported: resolved when a recipe uses them, so `make demo` / `make check`
+# see the headers `deps` installed.  Given on the command line, KVER reaches
+# tests/check and tests/vm/run too (make exports those), so the VM boots it.
 KVER ?= $(or $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
 	sed 's|.*/linux-headers-||' | sort -V | tail -n 1),$(shell uname -r))
-KDIR ?= $(or $(wildcard /usr/src/linux-headers-$(KVER)),/lib/modules/$(KVER)/build)
+KERNELS := $(CURDIR)/build/kernels
+KDIR ?= $(or $(wildcard $(KERNELS)/$(KVER)/usr/src/linux-headers-$(KVER)), \
+	$(wildcard /usr/src/linux-headers-$(KVER)),/lib/modules/$(KVER)/build)
+# make fetch-kernel [KSERIES=6.12]: Debian's newest KSERIES kernel into
+# build/kernels/ (tools/fetch-kernel).
+KSERIES ?= 6.12
 
 VERSION := 0.1.0
 
@@ -41,7 +49,7 @@ BENCHES :=
 LIBS :=
 
 .PHONY: fuzz deb check-deb all modules programs userspace check check-unit check-vm bench deps \
-	clean demo checkpatch
+	clean demo checkpatch fetch-kernel
 all: modules userspace
 
 modules:
@@ -104,6 +112,9 @@ check-deb:
 
 checkpatch:
 	tools/checkpatch
+
+fetch-kernel:
+	tools/fetch-kernel $(KSERIES)
 
 clean:
 	[ ! -d $(KDIR) ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
