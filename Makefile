@@ -15,9 +15,12 @@ KVER ?= $(or $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
 KERNELS := $(CURDIR)/build/kernels
 KDIR ?= $(or $(wildcard $(KERNELS)/$(KVER)/usr/src/linux-headers-$(KVER)), \
 	$(wildcard /usr/src/linux-headers-$(KVER)),/lib/modules/$(KVER)/build)
-# make fetch-kernel [KSERIES=6.12]: Debian's newest KSERIES kernel into
-# build/kernels/ (tools/fetch-kernel).
+# make fetch-kernel [KSERIES=6.12] [KFLAVOUR=rt-amd64] [KSUITE=bookworm]:
+# Debian's newest KSERIES kernel into build/kernels/ (tools/fetch-kernel;
+# KSUITE defaults to this release's backports).
 KSERIES ?= 6.12
+KFLAVOUR ?= amd64
+KSUITE ?=
 
 VERSION := 0.1.0
 
@@ -114,7 +117,7 @@ checkpatch:
 	tools/checkpatch
 
 fetch-kernel:
-	tools/fetch-kernel $(KSERIES)
+	tools/fetch-kernel $(if $(KSUITE),--suite $(KSUITE)) --flavour $(KFLAVOUR) $(KSERIES)
 
 clean:
 	[ ! -d $(KDIR) ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean

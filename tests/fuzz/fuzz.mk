@@ -87,7 +87,8 @@ $(B)/tests/fuzz/request $(B)/tests/fuzz/pending $(B)/tests/fuzz/verdict: \
 	PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS)
 
 # the privsep channel, one harness per side (docs/privsep.md)
-$(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: $(PT_FZ_PD) $(PT_FZ_CRYPTO)
+$(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: tests/fuzz/fuzz_privsep.h \
+	$(PT_FZ_PD) $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: \
 	PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
 

@@ -257,9 +257,12 @@ def canary(s):
     return 'canary %r... (%d bytes)' % (s[:4], len(s))
 
 
-def scan_memory(pid, secrets, control=b'MERCHANT0001'):
-    """Secrets in the writable mappings of PID; CONTROL (a string from the
-    configuration) must be found, else the scan itself is broken."""
+def scan_memory(pid, secrets, control=b'MERCHANT0001', readable=False):
+    """Secrets in the writable mappings of PID (READABLE: every readable
+    one but the read-only pages of files — the binary and libraries, the
+    same bytes on disk for everyone: libcrypto's tables hold one test
+    PAN's BCD by chance); CONTROL (a string from the configuration) must
+    be found, else the scan itself is broken."""
     found = []
     seen = False
     with open('/proc/%d/maps' % pid) as maps, \
@@ -267,7 +270,11 @@ def scan_memory(pid, secrets, control=b'MERCHANT0001'):
         for line in maps:
             f = line.split()
             lo, hi = (int(x, 16) for x in f[0].split('-'))
-            if 'w' not in f[1] or (len(f) > 5 and f[5] in ('[vvar]', '[vsyscall]')):
+            if len(f) > 5 and f[5] in ('[vvar]', '[vsyscall]'):
+                continue
+            file_ro = len(f) > 5 and f[5].startswith('/') and \
+                not f[5].startswith('/dev/') and f[4] != '0'
+            if 'w' not in f[1] and (not readable or 'r' not in f[1] or file_ro):
                 continue
             try:
                 mem.seek(lo)

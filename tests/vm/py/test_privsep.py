@@ -41,8 +41,9 @@ import dbus_mini  # noqa: E402
 
 from virt_card import Card  # noqa: E402
 from paytermd_lib import (ROOT, Pay as _Pay, Daemon as _Daemon,  # noqa: E402
-                          bus_env, ctl as _ctl, offline_terminal, scan_files,
-                          start_bus, write_config)
+                          bus_env, canary, card_forms, ctl as _ctl,
+                          offline_terminal, pin_forms, scan_files,
+                          scan_memory, start_bus, write_config)
 from test_paytermd import request as _request, W as _unused  # noqa: E402,F401
 import test_paytermd  # noqa: E402
 
@@ -57,29 +58,14 @@ PIN = '80451279'
 PARAM = '/sys/module/payterm_virt/parameters/apdu_timeout_ms'
 
 
-def encodings(digits):
-    """ASCII, hex text (upper and lower case) and packed BCD of a digit
-    string; BCD with an F pad when odd."""
-    d = digits.replace('=', 'D')
-    out = {digits.encode(), digits.encode().hex().encode(),
-           digits.encode().hex().upper().encode()}
-    if re.fullmatch(r'[0-9A-Fa-f]+', d):
-        out.add(bytes.fromhex(d + 'F' * (len(d) % 2)))
-    return out
-
-
-SECRETS = set()
+# every encoding (pslib.card_forms/pin_forms) of the cards' data and of
+# the PIN typed with them
+SECRETS = pin_forms(PIN, MAG['pan'])
 for c in SHARED.values():
-    SECRETS |= encodings(c['pan'])
+    SECRETS += card_forms(c, pin=False)
     if c.get('chip'):
-        SECRETS |= encodings(c['chip']['track2_equivalent'])
-SECRETS |= encodings(MAG['track2'])
-SECRETS |= {MAG['track1'].encode(), MAG['track1'].encode().hex().encode(),
-            MAG['name'].encode()}
-SECRETS |= encodings(PIN)
-# the ISO 9564 PIN block field of format 4 / 0 in clear: 4 + len + PIN
-SECRETS |= {bytes.fromhex('48' + PIN + 'AA'), bytes.fromhex('08' + PIN + 'FFFFFF')}
-SECRETS = sorted(SECRETS)
+        SECRETS += pin_forms(PIN, c['pan'])
+SECRETS = list(dict.fromkeys(SECRETS))
 
 D = MSR = PAD = ICC = PICC = None
 KEY = None
@@ -128,40 +114,11 @@ def front_clean():
     assert not bad, 'front holds a reader: %s' % bad
 
 
-def scan_all_memory(pid, secrets, control):
-    """Every readable mapping of PID (not only writable ones) but the
-    read-only pages of files (the binary, libraries: the same bytes on
-    disk for everyone; libcrypto's tables hold one test PAN's BCD by
-    chance)."""
-    found, seen = [], False
-    with open('/proc/%d/maps' % pid) as maps, \
-            open('/proc/%d/mem' % pid, 'rb', 0) as mem:
-        for line in maps:
-            f = line.split()
-            if 'r' not in f[1] or (len(f) > 5 and f[5] in ('[vvar]', '[vsyscall]')):
-                continue
-            if 'w' not in f[1] and len(f) > 5 and f[5].startswith('/') and \
-                    not f[5].startswith('/dev/') and f[4] != '0':
-                continue
-            lo, hi = (int(x, 16) for x in f[0].split('-'))
-            try:
-                mem.seek(lo)
-                data = mem.read(hi - lo)
-            except OSError:
-                continue
-            seen |= control in data
-            for s in secrets:
-                if s in data:
-                    found.append('%r in %s' % (s, line.strip()))
-    assert seen, 'memory scan read nothing useful'
-    return found
-
-
 def canary_check():
     time.sleep(0.3)
-    found = scan_all_memory(D.p.pid, SECRETS + tls_key_forms(), b'MERCHANT0001')
+    found = scan_memory(D.p.pid, SECRETS + tls_key_forms(), readable=True)
     log = open(W + '/paytermd.log', 'rb').read()
-    found += ['%r in daemon output' % s for s in SECRETS if s in log]
+    found += ['%s in daemon output' % canary(s) for s in SECRETS if s in log]
     found += scan_files(['/tmp', '/run'], SECRETS)
     assert not found, 'card data in the front:\n' + '\n'.join(found)
 
@@ -241,9 +198,9 @@ def t_card_process_confined():
 @T.case
 def t_kek_in_card_process_only():
     kek = bytes.fromhex(open(W + '/kek').read().strip())
-    assert scan_all_memory(card_pid(), [kek], b'MERCHANT0001'), \
+    assert scan_memory(card_pid(), [kek], readable=True), \
         'KEK not found in the card process (scan broken?)'
-    assert not scan_all_memory(D.p.pid, [kek], b'MERCHANT0001'), \
+    assert not scan_memory(D.p.pid, [kek], readable=True), \
         'the KEK is in the front'
 
 
@@ -264,9 +221,9 @@ def tls_key_forms():
 @T.case
 def t_tls_key_in_card_process_only():
     forms = tls_key_forms()
-    assert scan_all_memory(card_pid(), forms, b'MERCHANT0001'), \
+    assert scan_memory(card_pid(), forms, readable=True), \
         'TLS client key not found in the card process (scan broken?)'
-    found = scan_all_memory(D.p.pid, forms, b'MERCHANT0001')
+    found = scan_memory(D.p.pid, forms, readable=True)
     assert not found, 'the TLS client key is in the front: %s' % found
     assert 'no client key' not in D.text(), D.text()
 
