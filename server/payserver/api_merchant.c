@@ -272,6 +272,8 @@ void ps_api_merchant(struct evhttp_request *req, void *arg)
 		ps_reply_error(req, 401, "unauthorized", "missing or wrong API key");
 		return;
 	}
+	if (ps_http_precheck(req))
+		return;
 	if (!strcmp(uri, "/v1/orders") && cmd == EVHTTP_REQ_POST) {
 		create_order(w, req, m);
 	} else if (!strncmp(uri, "/v1/orders/", 11) && cmd == EVHTTP_REQ_GET) {

@@ -14,6 +14,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,8 +120,10 @@ static long long qnum(const struct evkeyvalq *q, const char *k, long long def)
 
 	if (!v)
 		return def;
+	errno = 0;
 	n = strtoll(v, &end, 10);
-	return *end || n < 0 ? -1 : n;
+	/* "", trailing bytes, negative or out of range (saturated): refused */
+	return end == v || *end || n < 0 || errno == ERANGE ? -1 : n;
 }
 
 static void get_requests(struct ps_worker *w, struct evhttp_request *req,
@@ -265,6 +268,8 @@ void ps_api_terminal(struct evhttp_request *req, void *arg)
 			       "client certificate not registered");
 		return;
 	}
+	if (ps_http_precheck(req))
+		return;
 	if (!path) {
 		ps_reply_error(req, 400, "bad_request", "bad URI");
 		return;

@@ -87,6 +87,7 @@ struct ps_config *ps_config_load(const char *path)
 	c->webhook_retry_max_ms = ival(o, "retry_max_ms", 3600000);
 	c->webhook_max_attempts = ival(o, "max_attempts", 25);
 	c->webhook_timeout_ms = ival(o, "timeout_ms", 10000);
+	c->webhook_allow_private = json_is_true(json_object_get(o, "allow_private"));
 
 	a = json_object_get(root, "merchants");
 	c->n_merchants = (int)json_array_size(a);

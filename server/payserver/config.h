@@ -3,6 +3,7 @@
 #ifndef PS_CONFIG_H
 #define PS_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ps_merchant {
@@ -48,6 +49,10 @@ struct ps_config {
 	int webhook_retry_max_ms;
 	int webhook_max_attempts;
 	int webhook_timeout_ms;
+	/* deliver to loopback, private, link-local addresses (tests, a
+	 * receiver on the same host); default false: merchant callback URLs
+	 * must not reach into the server's own network */
+	bool webhook_allow_private;
 
 	struct ps_merchant *merchants;
 	int n_merchants;

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* payterm-server: webhook, e-mail and SMS delivery with libcurl. */
 #include "deliver.h"
+#include "netguard.h"
 #include "util.h"
 #include "whsig.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +61,39 @@ static int finish_http(CURL *h, CURLcode rc, char *err, size_t errcap)
 	return 0;
 }
 
+/*
+ * The merchant chose the URL: the address libcurl is about to connect to
+ * (every one DNS gave, in turn) must not be internal unless the operator
+ * allows it ([webhooks] allow_private).  A refused address fails the
+ * connect (CURLE_COULDNT_CONNECT), so the event is retried and in the end
+ * dead-lettered like any unreachable receiver.
+ */
+struct guard {
+	const struct ps_config *c;
+	bool refused;		/* an address was internal */
+};
+
+static curl_socket_t guarded_socket(void *arg, curlsocktype purpose,
+				    struct curl_sockaddr *a)
+{
+	struct guard *g = arg;
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKET_BAD;
+	if (!g->c->webhook_allow_private && ps_addr_internal(&a->addr, a->addrlen)) {
+		g->refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 int ps_deliver_webhook(const struct ps_config *c, const char *url,
 		       const char *secret, const char *event_id,
 		       const char *body, char *err, size_t errcap)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hd = NULL;
+	struct guard g = { .c = c };
 	char sig[160], line[220];
 	int rc;
 
@@ -82,10 +112,17 @@ int ps_deliver_webhook(const struct ps_config *c, const char *url,
 	hd = curl_slist_append(hd, "User-Agent: payterm-server/0.1");
 	common(h, c);
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	/* no proxy from the environment: the guard must see the receiver */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, guarded_socket);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &g);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	rc = finish_http(h, curl_easy_perform(h), err, errcap);
+	if (rc && g.refused)
+		snprintf(err, errcap, "refused: the callback URL leads to an internal "
+			 "address (webhooks.allow_private is false)");
 	curl_slist_free_all(hd);
 	curl_easy_cleanup(h);
 	return rc;

@@ -9,6 +9,7 @@
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_BODY (64 * 1024)
 
@@ -37,7 +38,13 @@ static struct evhttp *mk_http(struct ps_worker *w, SSL_CTX *ctx, int fd,
 	evhttp_set_max_headers_size(h, 16 * 1024);
 	/* Idle keep-alive connections close after this; long polls re-arm. */
 	evhttp_set_timeout(h, w->srv->cfg->longpoll_max_s + 30);
-	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	/* every method reaches the routers, which answer 405 in JSON (libevent
+	 * would answer 501 in HTML) */
+	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+				   EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+				   EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+				   EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+				   EVHTTP_REQ_PATCH);
 	evhttp_set_default_content_type(h, "application/json");
 	if (!evhttp_accept_socket_with_handle(h, fd)) {
 		evhttp_free(h);
@@ -69,8 +76,10 @@ void ps_reply_raw(struct evhttp_request *req, int status, const char *body)
 	case 401: reason = "Unauthorized"; break;
 	case 403: reason = "Forbidden"; break;
 	case 404: reason = "Not Found"; break;
+	case 405: reason = "Method Not Allowed"; break;
 	case 409: reason = "Conflict"; break;
 	case 410: reason = "Gone"; break;
+	case 415: reason = "Unsupported Media Type"; break;
 	case 422: reason = "Unprocessable Entity"; break;
 	case 503: reason = "Service Unavailable"; break;
 	default: reason = status >= 500 ? "Internal Server Error" : "Error"; break;
@@ -131,4 +140,37 @@ char *ps_body(struct evhttp_request *req, size_t *len)
 	if (len)
 		*len = n;
 	return s;
+}
+
+/* application/json, any case, parameters (charset=utf-8) allowed */
+static int is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (!ct || strncasecmp(ct, want, n))
+		return 0;
+	return ct[n] == 0 || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
+}
+
+int ps_http_precheck(struct evhttp_request *req)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+				  "GET, POST");
+		ps_reply_error(req, 405, "method_not_allowed",
+			       "only GET and POST");
+		return -1;
+	}
+	if (cmd == EVHTTP_REQ_POST &&
+	    evbuffer_get_length(evhttp_request_get_input_buffer(req)) &&
+	    !is_json_type(evhttp_find_header(in, "Content-Type"))) {
+		ps_reply_error(req, 415, "unsupported_media_type",
+			       "a request body must be Content-Type: application/json");
+		return -1;
+	}
+	return 0;
 }

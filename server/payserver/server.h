@@ -57,6 +57,10 @@ void ps_reply_error(struct evhttp_request *req, int status, const char *code,
 		    const char *message);
 /* Body as a NUL-terminated malloc'ed string (max 64 KiB), NULL if larger. */
 char *ps_body(struct evhttp_request *req, size_t *len);
+/* The checks every route shares, after authentication: only GET and POST
+ * (else 405 with Allow), and a POST body only as application/json (else
+ * 415).  0 to go on; otherwise the error has been answered. */
+int ps_http_precheck(struct evhttp_request *req);
 /* Error JSON text for storing in idempotency records. */
 char *ps_error_text(const char *code, const char *message);
 

@@ -257,8 +257,11 @@ class Env:
             "bank": {"host": "127.0.0.1", "port": self.bank_port or 1,
                      "timeout_ms": 2000, "reversal_retry_ms": 500},
             "requests": {"ttl_s": 120, "code_ttl_s": 60},
+            # the test receivers listen on 127.0.0.1 (t-server-ssrf: the
+            # default, false)
             "webhooks": {"retry_base_ms": 200, "retry_max_ms": 1000,
-                         "max_attempts": 50, "timeout_ms": 2000},
+                         "max_attempts": 50, "timeout_ms": 2000,
+                         "allow_private": True},
             "merchants": [{"id": m["id"], "api_key_sha256": m["api_key_sha256"],
                            "webhook_secret": m["webhook_secret"]}
                           for m in k["merchants"]],

@@ -6,10 +6,12 @@
 #include "fsm.h"
 #include "idem.h"
 #include "jws.h"
+#include "netguard.h"
 #include "util.h"
 #include "whsig.h"
 #include "../check_main.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -239,6 +241,42 @@ START_TEST(notice_channels)
 }
 END_TEST
 
+/* Webhook targets: internal addresses by family, IPv4 inside IPv6 too. */
+static bool internal(const char *ip)
+{
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+
+	if (inet_pton(AF_INET, ip, &a4.sin_addr) == 1)
+		return ps_addr_internal((struct sockaddr *)&a4, sizeof(a4));
+	ck_assert_msg(inet_pton(AF_INET6, ip, &a6.sin6_addr) == 1, "bad test address %s", ip);
+	return ps_addr_internal((struct sockaddr *)&a6, sizeof(a6));
+}
+
+START_TEST(webhook_targets)
+{
+	static const char *const inside[] = {
+		"127.0.0.1", "127.255.0.9", "0.0.0.0", "10.1.2.3", "100.64.0.1",
+		"169.254.169.254", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+		"192.0.0.8", "198.18.0.1", "224.0.0.1", "255.255.255.255",
+		"::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "fec0::1", "ff02::1",
+		"::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe",
+	};
+	static const char *const outside[] = {
+		"93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "192.0.2.1",
+		"169.253.1.1", "2001:db8::1", "2606:4700::1111", "::ffff:8.8.8.8",
+		"64:ff9b::808:808",
+	};
+	struct sockaddr un = { .sa_family = AF_UNIX };
+
+	for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++)
+		ck_assert_msg(internal(inside[i]), "%s not refused", inside[i]);
+	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
+		ck_assert_msg(!internal(outside[i]), "%s refused", outside[i]);
+	ck_assert(ps_addr_internal(&un, sizeof(un)));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("payserver");
@@ -249,6 +287,7 @@ int main(void)
 	tcase_add_test(t, ecdsa_der_raw);
 	tcase_add_test(t, b64url);
 	tcase_add_test(t, webhook_hmac);
+	tcase_add_test(t, webhook_targets);
 	tcase_add_test(t, fsm_paths);
 	tcase_add_test(t, fsm_forbidden);
 	tcase_add_test(t, idem_rules);
