@@ -252,9 +252,11 @@ def result(out):
 
 # ---------------------------------------------------------------- leaks
 
-def canary(s):
-    """A found secret named without printing it whole."""
-    return 'canary %r... (%d bytes)' % (s[:4], len(s))
+def canary(s, secrets):
+    """A found secret named by its place in SECRETS, never by its bytes
+    (even a few bytes of a PIN field would show the PIN)."""
+    return 'canary #%d of %d (%d bytes)' % (list(secrets).index(s), len(secrets),
+                                          len(s))
 
 
 def scan_memory(pid, secrets, control=b'MERCHANT0001', readable=False):
@@ -284,7 +286,7 @@ def scan_memory(pid, secrets, control=b'MERCHANT0001', readable=False):
             seen |= control in data
             for s in secrets:
                 if s in data:
-                    found.append('%s in %s' % (canary(s), line.strip()))
+                    found.append('%s in %s' % (canary(s, secrets), line.strip()))
     assert seen, 'memory scan read nothing useful'
     return found
 
@@ -313,5 +315,5 @@ def scan_files(roots, secrets, skip=lambda path: False):
                     continue
                 for s in secrets:
                     if s in data:
-                        found.append('%s in %s' % (canary(s), p))
+                        found.append('%s in %s' % (canary(s, secrets), p))
     return found

@@ -50,7 +50,7 @@ def leak_check():
     if E.server.proc.poll() is None:
         found += scan_memory(E.server.proc.pid, SECRETS,
                              control=E.env.pki.encode())
-    found += ['%s in daemon output' % canary(s) for s in SECRETS
+    found += ['%s in daemon output' % canary(s, SECRETS) for s in SECRETS
               if s in open(d.logpath, 'rb').read()]
     # every file: key store, daemon log, server and bank databases (+WAL)
     # and logs, request files, the bus
@@ -58,7 +58,7 @@ def leak_check():
     # and the kernel's own memory (slab, stacks, page allocations)
     hits, searched = kmem.scan_kernel(KERNEL_HELD)
     assert searched > 4 << 20, 'kernel scan read only %d bytes' % searched
-    found += ['%s in kernel memory' % canary(s) for s in hits]
+    found += ['%s in kernel memory' % canary(s, KERNEL_HELD) for s in hits]
     print('leak check: %d kernel bytes searched' % searched)
     assert not found, 'sensitive data left:\n' + '\n'.join(found)
 

@@ -104,7 +104,7 @@ def scan_memory(pid):
 def leak_check(d):
     time.sleep(0.3)
     found = scan_memory(d.p.pid)
-    found += ['%s in daemon output' % canary(s) for s in SECRETS
+    found += ['%s in daemon output' % canary(s, SECRETS) for s in SECRETS
               if s in open(W + '/paytermd.log', 'rb').read()]
     found += scan_files(['/tmp', '/run'], SECRETS)
     assert not found, 'sensitive data left:\n' + '\n'.join(found)

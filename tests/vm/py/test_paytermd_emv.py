@@ -234,7 +234,7 @@ def Pay(req):
 def leak_check():
     time.sleep(0.3)
     found = scan_memory(D.p.pid, SECRETS)
-    found += ['%s in daemon output' % canary(s) for s in SECRETS
+    found += ['%s in daemon output' % canary(s, SECRETS) for s in SECRETS
               if s in open(W + '/paytermd.log', 'rb').read()]
     found += scan_files(['/tmp', '/run'], SECRETS,
                         skip=lambda p: p.startswith(W + '/pki'))

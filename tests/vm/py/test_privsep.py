@@ -118,7 +118,7 @@ def canary_check():
     time.sleep(0.3)
     found = scan_memory(D.p.pid, SECRETS + tls_key_forms(), readable=True)
     log = open(W + '/paytermd.log', 'rb').read()
-    found += ['%s in daemon output' % canary(s) for s in SECRETS if s in log]
+    found += ['%s in daemon output' % canary(s, SECRETS) for s in SECRETS if s in log]
     found += scan_files(['/tmp', '/run'], SECRETS)
     assert not found, 'card data in the front:\n' + '\n'.join(found)
 
