@@ -39,6 +39,16 @@ static void add(uint8_t *buf, size_t *len, const void *p, size_t n)
 	*len += n;
 }
 
+/* An LLLVAR length: at most 999, or the message cannot carry it. */
+static unsigned int lll_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 999)
+		die("field too long for LLLVAR");
+	return (unsigned int)n;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -52,7 +62,7 @@ int main(int argc, char **argv)
 	uint8_t bdk[32], ikid[8], ksn[12], txn[32], kd[16], kp[16], km[16];
 	uint8_t tlv[64], enc[96], pb[16], f53[48], mac[16], md[4096];
 	size_t bdklen = 0, n = 0, tl = 0, el = 0, pbl = 0, ml = 0, i;
-	char pan[20], t2e[48], hex[512], lll[8], masked[24];
+	char pan[20], t2e[48], hex[512], lll[16], masked[24];
 	const char *sep;
 	json_t *o;
 	int opt;
@@ -118,11 +128,11 @@ int main(int argc, char **argv)
 	add(md, &ml, hex, strlen(hex));
 	add(md, &ml, f53, 48);
 	hexs(pb, 16, hex);
-	snprintf(lll, sizeof(lll), "061%03zu", strlen(hex));
+	snprintf(lll, sizeof(lll), "061%03u", lll_len(hex));
 	add(md, &ml, lll, 6);
 	add(md, &ml, hex, strlen(hex));
 	hexs(enc, el, hex);
-	snprintf(lll, sizeof(lll), "062%03zu", strlen(hex));
+	snprintf(lll, sizeof(lll), "062%03u", lll_len(hex));
 	add(md, &ml, lll, 6);
 	add(md, &ml, hex, strlen(hex));
 	if (pt_cmac(PT_ALG_AES, km, 16, md, ml, mac))
