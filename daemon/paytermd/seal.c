@@ -30,7 +30,7 @@ struct pd_seal {
 	uint8_t plain[PD_F62_MAX];	/* field 62 plaintext, wiped at once */
 };
 
-/* What the answer's MAC is checked with: the key and fields 4, 49, 53. */
+/* What the answer's MAC is checked with: the key and fields 4, 48, 49, 53. */
 struct pd_respmac {
 	bool aes;
 	uint8_t key[PT_DUKPT_MAX_KEY];	/* MAC verification key */
