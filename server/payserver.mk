@@ -32,7 +32,7 @@ PS_TESTS := $(PS_TEST_SRCS:tests/unit/server/test_%.c=$(B)/tests/unit/server_%)
 UNIT_TESTS += $(PS_TESTS)
 
 $(B)/tests/unit/server_%: $(B)/obj/tests/unit/server/test_%.o $(PS_LIB) \
-		$(PS_CRYPTO_LIB)
+		$(PS_ISO_LIB) $(PS_CRYPTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,check) $(PS_LDLIBS)
 

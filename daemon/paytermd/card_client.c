@@ -457,6 +457,7 @@ static int remote_start(struct pd_txn *t)
 	m.u.start.amount = t->req.amount;
 	snprintf(m.u.start.currency, sizeof(m.u.start.currency), "%s",
 		 t->req.currency);
+	memcpy(m.u.start.req_hash, t->req.jws_hash, sizeof(m.u.start.req_hash));
 	m.u.start.modes = (uint8_t)t->modes;
 	for (struct pd_reader *rd = d->readers; rd && n < PP_READERS_MAX;
 	     rd = rd->next) {

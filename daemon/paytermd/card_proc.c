@@ -195,6 +195,8 @@ static int start_txn(struct cp *c, const struct pp_msg *m)
 		return -ENOMEM;
 	req->amount = m->u.start.amount;
 	snprintf(req->currency, sizeof(req->currency), "%s", m->u.start.currency);
+	/* the front hashed the request it verified; the MAC binds it */
+	memcpy(req->jws_hash, m->u.start.req_hash, sizeof(req->jws_hash));
 	c->txn = pd_txn_new(c->event, c->cfg, c->ks, req, m->u.start.modes,
 			    &hooks, c);
 	free(req);

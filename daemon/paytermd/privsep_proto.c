@@ -75,6 +75,7 @@ int pp_encode(const struct pp_msg *m, uint8_t *buf, size_t cap)
 	case PP_START:
 		put_uint(&w, m->u.start.amount, 8);
 		put_str(&w, m->u.start.currency, 3);
+		put(&w, m->u.start.req_hash, sizeof(m->u.start.req_hash));
 		put_uint(&w, m->u.start.modes, 1);
 		if (m->u.start.n_readers > PP_READERS_MAX)
 			return -EINVAL;
@@ -236,6 +237,16 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/* a request hash of zeros: a front that never hashed the request */
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return !acc;
+}
+
 bool pp_devnode_ok(const char *s)
 {
 	static const char pre[] = "/dev/payterm";
@@ -348,6 +359,8 @@ static int decode(const uint8_t *buf, size_t len, struct pp_msg *m,
 	case PP_START:
 		m->u.start.amount = get_uint(&r, 8, "amount");
 		get_str(&r, m->u.start.currency, 3, "currency");
+		get(&r, m->u.start.req_hash, sizeof(m->u.start.req_hash),
+		    "req_hash");
 		m->u.start.modes = (uint8_t)get_uint(&r, 1, "modes");
 		m->u.start.n_readers = (uint8_t)get_uint(&r, 1, "readers");
 		if (r.bad)
@@ -355,6 +368,9 @@ static int decode(const uint8_t *buf, size_t len, struct pp_msg *m,
 		if (strlen(m->u.start.currency) != 3 ||
 		    !all_digits(m->u.start.currency))
 			bad(&r, "currency not 3 digits");
+		else if (all_zero(m->u.start.req_hash,
+				  sizeof(m->u.start.req_hash)))
+			bad(&r, "req_hash not set");
 		else if (!m->u.start.modes || m->u.start.modes & ~PD_ENTRY_ALL)
 			bad(&r, "modes %#x", m->u.start.modes);
 		else if (!m->u.start.n_readers ||

@@ -59,6 +59,8 @@ struct pp_msg {
 		struct {
 			uint64_t amount;
 			char currency[4];	/* 3 digits */
+			/* SHA-256 of the request JWS (field 48), not all 0 */
+			uint8_t req_hash[PD_REQ_HASH_LEN];
 			uint8_t modes;		/* PD_ENTRY_*, not 0 */
 			uint8_t n_readers;	/* 1..PP_READERS_MAX */
 			char readers[PP_READERS_MAX][PP_DEVNODE_MAX + 1];

@@ -233,6 +233,13 @@ enum pd_req_err pd_request_verify(EVP_PKEY *key, const char *jws,
 		goto out;
 	}
 	snprintf(req->jws, sizeof(req->jws), "%s", jws);
+	/* field 48: the bank then knows which request the card data was
+	 * sealed for (the exact bytes verified above) */
+	if (!EVP_Digest(jws, strlen(jws), req->jws_hash, NULL, EVP_sha256(),
+			NULL)) {
+		snprintf(why, whylen, "cannot hash the request");
+		goto out;
+	}
 	e = PD_REQ_OK;
 	why[0] = '\0';
 out:

@@ -30,12 +30,13 @@ struct pd_seal {
 	uint8_t plain[PD_F62_MAX];	/* field 62 plaintext, wiped at once */
 };
 
-/* What the answer's MAC is checked with: the key and fields 4, 49, 53. */
+/* What the answer's MAC is checked with: the key and fields 4, 48, 49, 53. */
 struct pd_respmac {
 	bool aes;
 	uint8_t key[PT_DUKPT_MAX_KEY];	/* MAC verification key */
 	size_t key_len;
 	char amount[13];
+	char req_hash[65];		/* field 48, the terminal's own copy */
 	char currency[4];
 	uint8_t f53[48];
 };
@@ -191,6 +192,25 @@ static int put_lll_hex(uint8_t *out, size_t cap, size_t *off,
 	return 0;
 }
 
+void pd_req_hash_hex(const uint8_t h[PD_REQ_HASH_LEN], char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < PD_REQ_HASH_LEN; i++) {
+		out[2 * i] = hx[h[i] >> 4];
+		out[2 * i + 1] = hx[h[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* 048 LLL then the 64 hex digits, as the codec writes field 48 */
+static int put_f48(uint8_t *out, size_t cap, size_t *off, const char *h)
+{
+	if (strlen(h) != 64)
+		return -ENOSPC;
+	return put(out, cap, off, "048064", 6) | put(out, cap, off, h, 64);
+}
+
 int pd_mac_data(const struct pd_sealed *p, uint8_t *out, size_t cap)
 {
 	size_t off = 0;
@@ -200,6 +220,7 @@ int pd_mac_data(const struct pd_sealed *p, uint8_t *out, size_t cap)
 	r |= put(out, cap, &off, p->amount, 12);
 	r |= put(out, cap, &off, "022", 3);
 	r |= put(out, cap, &off, p->entry_mode, 3);
+	r |= put_f48(out, cap, &off, p->req_hash);
 	r |= put(out, cap, &off, "049", 3);
 	r |= put(out, cap, &off, p->currency, 3);
 	if (p->pin_format >= 0 && !p->aes) {
@@ -250,6 +271,7 @@ static int respmac_new(struct pd_seal *s, const struct pd_sealed *o,
 		return r;
 	}
 	memcpy(m->amount, o->amount, sizeof(m->amount));
+	memcpy(m->req_hash, o->req_hash, sizeof(m->req_hash));
 	memcpy(m->currency, o->currency, sizeof(m->currency));
 	memcpy(m->f53, o->f53, sizeof(m->f53));
 	*out = m;
@@ -257,15 +279,15 @@ static int respmac_new(struct pd_seal *s, const struct pd_sealed *o,
 }
 
 int pd_resp_mac_data(const char *amount, const char *auth, const char *rc,
-		     const char *currency, const uint8_t f53[48], uint8_t *out,
-		     size_t cap)
+		     const char *req_hash, const char *currency,
+		     const uint8_t f53[48], uint8_t *out, size_t cap)
 {
 	size_t off = 0, al = auth ? strlen(auth) : 0;
 	char a6[7];
 	int r = 0;
 
 	if (strlen(amount) != 12 || strlen(rc) != 2 || strlen(currency) != 3 ||
-	    al > 6)
+	    al > 6 || strlen(req_hash) != 64)
 		return -EINVAL;
 	r |= put(out, cap, &off, "004", 3);
 	r |= put(out, cap, &off, amount, 12);
@@ -277,6 +299,9 @@ int pd_resp_mac_data(const char *amount, const char *auth, const char *rc,
 	}
 	r |= put(out, cap, &off, "039", 3);
 	r |= put(out, cap, &off, rc, 2);
+	/* the bank approved *this* request: the hash the terminal computed,
+	 * never one the server reports */
+	r |= put_f48(out, cap, &off, req_hash);
 	r |= put(out, cap, &off, "049", 3);
 	r |= put(out, cap, &off, currency, 3);
 	r |= put(out, cap, &off, "053", 3);
@@ -287,7 +312,7 @@ int pd_resp_mac_data(const char *amount, const char *auth, const char *rc,
 enum pd_mac_check pd_respmac_verify(const struct pd_respmac *m, const char *rc,
 				    const char *auth, const char *mac_hex)
 {
-	uint8_t want[8], mac[16], data[128];
+	uint8_t want[8], mac[16], data[256];
 	size_t n = 0;
 	int dl, r;
 
@@ -298,8 +323,8 @@ enum pd_mac_check pd_respmac_verify(const struct pd_respmac *m, const char *rc,
 	if (!rc || strlen(mac_hex) != 16 ||
 	    pt_hex_decode(mac_hex, want, sizeof(want), &n) || n != 8)
 		return PD_MAC_BAD;
-	dl = pd_resp_mac_data(m->amount, auth, rc, m->currency, m->f53, data,
-			      sizeof(data));
+	dl = pd_resp_mac_data(m->amount, auth, rc, m->req_hash, m->currency,
+			      m->f53, data, sizeof(data));
 	if (dl < 0)
 		return PD_MAC_BAD;
 	if (m->aes)
@@ -313,13 +338,14 @@ enum pd_mac_check pd_respmac_verify(const struct pd_respmac *m, const char *rc,
 }
 
 int pd_seal_finish(struct pd_seal *s, uint64_t amount, const char *currency,
-		   const char *entry_mode, const uint8_t *f55, size_t f55_len,
-		   struct pd_sealed *o, struct pd_respmac **rm)
+		   const char *entry_mode,
+		   const uint8_t req_hash[PD_REQ_HASH_LEN], const uint8_t *f55,
+		   size_t f55_len, struct pd_sealed *o, struct pd_respmac **rm)
 {
 	uint8_t mac[16], data[2048];
 	int n, r;
 
-	if (!s->have_card || amount > 999999999999ULL ||
+	if (!s->have_card || !req_hash || amount > 999999999999ULL ||
 	    strlen(currency) != 3 || strlen(entry_mode) != 3 ||
 	    f55_len > sizeof(o->f55))
 		return -EINVAL;
@@ -329,6 +355,7 @@ int pd_seal_finish(struct pd_seal *s, uint64_t amount, const char *currency,
 	snprintf(o->amount, sizeof(o->amount), "%012llu",
 		 (unsigned long long)amount);
 	memcpy(o->entry_mode, entry_mode, 4);
+	pd_req_hash_hex(req_hash, o->req_hash);
 	memcpy(o->currency, currency, 4);
 	o->f53[0] = s->aes ? 0x01 : 0x02;
 	o->f53[1] = s->aes ? (uint8_t)s->wk_type : 0x00;

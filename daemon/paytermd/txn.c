@@ -348,7 +348,8 @@ static void submit(struct pd_txn *t)
 	int r;
 
 	r = pd_seal_finish(t->seal, t->req.amount, t->req.currency, t->f22,
-			   t->f55, t->f55_len, &sealed, &t->respmac);
+			   t->req.jws_hash, t->f55, t->f55_len, &sealed,
+			   &t->respmac);
 	wipe_secrets(t);
 	/* nothing sensitive is left: give the readers back now */
 	release_all(t, true);

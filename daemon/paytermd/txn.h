@@ -54,6 +54,8 @@ struct pd_request {
 	char description[204];		/* optional, printable ASCII, "" if none */
 	int64_t expires;		/* unix seconds */
 	char jws[8200];			/* the request as received */
+	/* SHA-256 of @jws: ISO 8583 field 48, MACed with the card data */
+	uint8_t jws_hash[PD_REQ_HASH_LEN];
 };
 
 struct pd_txn;

@@ -188,7 +188,7 @@ static const char schema[] =
 	" id INTEGER PRIMARY KEY, tid TEXT NOT NULL, stan TEXT NOT NULL,"
 	" tdt TEXT NOT NULL, card_id TEXT, amount INTEGER NOT NULL DEFAULT 0,"
 	" currency TEXT, rc TEXT, auth TEXT, rrn TEXT, state TEXT NOT NULL,"
-	" created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,"
+	" created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, req_hash TEXT,"
 	" UNIQUE(tid, stan, tdt));"
 	"CREATE TABLE IF NOT EXISTS ksns(ksn TEXT PRIMARY KEY);";
 
@@ -217,6 +217,10 @@ int bank_open(struct bank *b, const struct bank_cfg *cfg, const char **err)
 		b->db = NULL;
 		return -1;
 	}
+	/* a database of an older bank: add the request hash column (an
+	 * error here means it is there already) */
+	sqlite3_exec(b->db, "ALTER TABLE txns ADD COLUMN req_hash TEXT", NULL,
+		     NULL, NULL);
 	return 0;
 }
 
@@ -420,6 +424,7 @@ struct req {
 	struct iso8583_msg m;
 	struct iso8583_msg r;
 	char tid[9], stan[7], tdt[11], entry[4], cur[4];
+	char req_hash[ISO8583_REQ_HASH_LEN + 1];	/* field 48, "" if bad */
 	unsigned long long amount;
 };
 
@@ -439,7 +444,9 @@ static int resp_mti(const char *mti, char out[5])
 	return 0;
 }
 
-static const int echo_0200[] = { 3, 4, 7, 11, 12, 13, 22, 41, 42, 49, 53, 63 };
+/* 48 is echoed: the response MAC covers it (docs/protocol.md) */
+static const int echo_0200[] = { 3, 4, 7, 11, 12, 13, 22, 41, 42, 48, 49, 53,
+				 63 };
 static const int echo_0400[] = { 3, 4, 7, 11, 12, 13, 41, 42, 49, 63, 90 };
 static const int echo_0800[] = { 7, 11, 41, 70 };
 
@@ -560,8 +567,8 @@ static const char *handle_0200(struct bank *b, struct req *q,
 			       char masked[20], const char **why,
 			       int *mac_ok, struct bank_keys *k)
 {
-	static const int req_fields[] = { 3, 4, 7, 11, 12, 13, 22, 41, 42, 49,
-					  53, 62, 64 };
+	static const int req_fields[] = { 3, 4, 7, 11, 12, 13, 22, 41, 42, 48,
+					  49, 53, 62, 64 };
 	uint8_t macdata[2048], mac[8], ct[300], pt[300], pinblk[16], icc[260];
 	size_t macl, ctl, ptl, pinl = 0, iccl = 0, nicc = 0;
 	struct bank_tlv icc_items[BANK_TLV_MAX];
@@ -585,6 +592,11 @@ static const char *handle_0200(struct bank *b, struct req *q,
 	iso8583_get_str(&q->m, 3, proc, sizeof(proc));
 	if (strcmp(proc, "000000")) {
 		*why = "processing code not supported";
+		return "96";
+	}
+	/* the MAC binds the request by these bytes: one spelling only */
+	if (!q->req_hash[0]) {
+		*why = "field 48 not a SHA-256 in lower-case hex";
 		return "96";
 	}
 	chip = !strcmp(q->entry, "051") || !strcmp(q->entry, "071");
@@ -682,8 +694,9 @@ static const char *handle_0200(struct bank *b, struct req *q,
 	pthread_mutex_lock(&b->lock);
 	sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	r = exec_sql(b, "INSERT INTO txns(tid, stan, tdt, amount, currency,"
-		     " state) VALUES(?,?,?,?,?,'pending')", "sssis", q->tid,
-		     q->stan, q->tdt, (long long)q->amount, q->cur);
+		     " req_hash, state) VALUES(?,?,?,?,?,?,'pending')", "sssiss",
+		     q->tid, q->stan, q->tdt, (long long)q->amount, q->cur,
+		     q->req_hash);
 	if (r) {
 		*why = r > 0 ? "duplicate STAN / transmission" : "database";
 		rc = r > 0 ? "94" : "96";
@@ -920,6 +933,8 @@ enum bank_action bank_handle(struct bank *b, const uint8_t *reqbuf,
 	iso8583_get_str(&q->m, 7, q->tdt, sizeof(q->tdt));
 	iso8583_get_str(&q->m, 22, q->entry, sizeof(q->entry));
 	iso8583_get_str(&q->m, 49, q->cur, sizeof(q->cur));
+	if (iso8583_req_hash_ok(&q->m))
+		iso8583_get_str(&q->m, 48, q->req_hash, sizeof(q->req_hash));
 	if (iso8583_get_num(&q->m, 4, &q->amount))
 		q->amount = 0;
 	if (urc) {
@@ -971,10 +986,11 @@ enum bank_action bank_handle(struct bank *b, const uint8_t *reqbuf,
 		bank_log(strcmp(rc, "96") ? "info" : "warn", "authorisation",
 			 "\"mti\":\"0200\",\"tid\":\"%s\",\"stan\":\"%s\","
 			 "\"entry\":\"%s\",\"card\":\"%s\",\"amount\":%llu,"
-			 "\"currency\":\"%s\",\"rc\":\"%s\",\"text\":\"%s\","
+			 "\"currency\":\"%s\",\"request_hash\":\"%s\","
+			 "\"rc\":\"%s\",\"text\":\"%s\","
 			 "\"reason\":\"%s\",\"ms\":%.2f", q->tid, q->stan,
-			 q->entry, masked, q->amount, q->cur, rc, rc_text(rc),
-			 why, ms_since(&t0));
+			 q->entry, masked, q->amount, q->cur, q->req_hash, rc,
+			 rc_text(rc), why, ms_since(&t0));
 	} else if (!strcmp(mti, "0400")) {
 		echo(q, echo_0400, sizeof(echo_0400) / sizeof(int));
 		rc = handle_0400(b, q, &why, &restored);

@@ -10,6 +10,7 @@
  *   commands: txn, reversal, echo, raw, bench
  */
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -51,6 +52,8 @@ struct topts {
 	long long counter;	/* -1: random */
 	int bad_mac, bad_arqc, icc_leak;
 	const char *dump;	/* write request / response frames */
+	const char *req_hash;	/* field 48 as given; NULL: derived */
+	int no_req_hash;	/* leave field 48 out */
 };
 
 static struct bank_cfg cfg;
@@ -152,6 +155,40 @@ static long long next_counter(int scheme)
 }
 
 /* Build a 0200 and its key set. */
+/*
+ * Field 48 stands for the payment request a real acquirer issued: here the
+ * SHA-256 (lower-case hex) of a text naming this message, so that every
+ * 0200 has its own.
+ */
+static void set_req_hash(const struct topts *o, struct iso8583_msg *m)
+{
+	static const char hx[] = "0123456789abcdef";
+	char text[96], h[65], stan[7] = "", tdt[11] = "";
+	unsigned char d[32];
+	unsigned int dl = 0;
+
+	if (o->no_req_hash)
+		return;
+	if (o->req_hash) {
+		if (iso8583_set_str(m, 48, o->req_hash))
+			die("bad --request-hash");
+		return;
+	}
+	iso8583_get_str(m, 11, stan, sizeof(stan));
+	iso8583_get_str(m, 7, tdt, sizeof(tdt));
+	snprintf(text, sizeof(text), "payterm-bank-client %s %s %s", o->tid,
+		 stan, tdt);
+	if (!EVP_Digest(text, strlen(text), d, &dl, EVP_sha256(), NULL) ||
+	    dl != 32)
+		die("SHA-256");
+	for (int i = 0; i < 32; i++) {
+		h[2 * i] = hx[d[i] >> 4];
+		h[2 * i + 1] = hx[d[i] & 15];
+	}
+	h[64] = 0;
+	iso8583_set_str(m, 48, h);
+}
+
 static int build_0200(const struct topts *o, struct iso8583_msg *m,
 		      struct bank_keys *k)
 {
@@ -218,6 +255,7 @@ static int build_0200(const struct topts *o, struct iso8583_msg *m,
 			!strcmp(o->entry, "chip") ? "051" : "071");
 	iso8583_set_str(m, 41, o->tid);
 	iso8583_set_str(m, 42, o->mid);
+	set_req_hash(o, m);
 	iso8583_set_str(m, 49, o->currency);
 	iso8583_set(m, 53, f53, 48);
 	if (o->ref)
@@ -593,6 +631,7 @@ static void usage(void)
 		"           [--entry swipe|chip|tap] [--scheme aes|tdes] [--tdes-format 0|3]\n"
 		"           [--stan N] [--tdt MMDDhhmmss] [--counter N] [--ref R]\n"
 		"           [--bad-mac] [--bad-arqc] [--icc-leak] [--dump PREFIX]\n"
+		"           [--request-hash HEX | --no-request-hash]  (field 48)\n"
 		"  reversal --stan ORIGSTAN --tdt ORIGTDT [--amount A] [--dump PREFIX]\n"
 		"  echo     [--dump PREFIX]\n"
 		"  raw      --hex HEX     send HEX as one frame (or --frame-len N)\n"
@@ -617,7 +656,9 @@ int main(int argc, char **argv)
 		{ "dump", 1, NULL, 'd' }, { "hex", 1, NULL, 'x' },
 		{ "frame-len", 1, NULL, 'F' }, { "conns", 1, NULL, 'N' },
 		{ "total", 1, NULL, 't' }, { "tid", 1, NULL, 'i' },
-		{ "mid", 1, NULL, 'm' }, { "file", 1, NULL, 'D' }, { 0 },
+		{ "mid", 1, NULL, 'm' }, { "file", 1, NULL, 'D' },
+		{ "request-hash", 1, NULL, 'h' },
+		{ "no-request-hash", 0, NULL, 'o' }, { 0 },
 	};
 	struct topts o = { .amount = 1000, .currency = "978", .entry = "swipe",
 			   .scheme = BANK_KM_AES, .stan = -1, .tid = "TERM0001",
@@ -661,6 +702,8 @@ int main(int argc, char **argv)
 		case 'i': o.tid = optarg; break;
 		case 'm': o.mid = optarg; break;
 		case 'D': file = optarg; break;
+		case 'h': o.req_hash = optarg; break;
+		case 'o': o.no_req_hash = 1; break;
 		default: usage();
 		}
 	}

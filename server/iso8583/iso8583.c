@@ -22,6 +22,9 @@ static const struct iso8583_field_def defs[ISO8583_MAX_FIELD + 1] = {
 	[39] = F(AN, FIXED, 2, "response code"),
 	[41] = F(ANS, FIXED, 8, "card acceptor terminal id"),
 	[42] = F(ANS, FIXED, 15, "card acceptor id code"),
+	/* SHA-256 of the payment request JWS, 64 lower-case hex: the bank
+	 * checks the exact form (iso8583_req_hash_ok) */
+	[48] = F(ANS, LLLVAR, 64, "additional data: payment request hash"),
 	[49] = F(N, FIXED, 3, "currency code, transaction"),
 	[52] = F(B, FIXED, 8, "PIN data (TDES)"),
 	[53] = F(B, FIXED, 48, "security related control information"),
@@ -35,10 +38,11 @@ static const struct iso8583_field_def defs[ISO8583_MAX_FIELD + 1] = {
 };
 #undef F
 
-const int iso8583_req_mac_fields[] = { 4, 22, 49, 52, 53, 55, 61, 62 };
+/* 48 binds the payment request the card data was sealed for */
+const int iso8583_req_mac_fields[] = { 4, 22, 48, 49, 52, 53, 55, 61, 62 };
 const size_t iso8583_req_mac_nfields =
 	sizeof(iso8583_req_mac_fields) / sizeof(iso8583_req_mac_fields[0]);
-const int iso8583_resp_mac_fields[] = { 4, 38, 39, 49, 53 };
+const int iso8583_resp_mac_fields[] = { 4, 38, 39, 48, 49, 53 };
 const size_t iso8583_resp_mac_nfields =
 	sizeof(iso8583_resp_mac_fields) / sizeof(iso8583_resp_mac_fields[0]);
 
@@ -501,6 +505,20 @@ int iso8583_mac_data(const struct iso8583_msg *m, const int *fields,
 	}
 	*outlen = pos;
 	return ISO_OK;
+}
+
+int iso8583_req_hash_ok(const struct iso8583_msg *m)
+{
+	size_t len;
+	const uint8_t *p = iso8583_get(m, 48, &len);
+
+	if (!p || len != ISO8583_REQ_HASH_LEN)
+		return 0;
+	/* one spelling only: the MAC covers the bytes, not the value */
+	for (size_t i = 0; i < len; i++)
+		if (!is_digit(p[i]) && !(p[i] >= 'a' && p[i] <= 'f'))
+			return 0;
+	return 1;
 }
 
 void iso8583_wipe(struct iso8583_msg *m)

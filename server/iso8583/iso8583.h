@@ -124,6 +124,12 @@ extern const size_t iso8583_req_mac_nfields;
 extern const int iso8583_resp_mac_fields[];
 extern const size_t iso8583_resp_mac_nfields;
 
+/* Field 48 of a 0200/0210: the SHA-256 of the payment request JWS as
+ * exactly 64 lower-case hex digits (docs/protocol.md).  1 if present and
+ * in that form, else 0. */
+#define ISO8583_REQ_HASH_LEN	64
+int iso8583_req_hash_ok(const struct iso8583_msg *m);
+
 void iso8583_wipe(struct iso8583_msg *m);
 const char *iso8583_strerror(int err);
 

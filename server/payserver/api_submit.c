@@ -141,7 +141,7 @@ void ps_api_submit(struct ps_worker *w, struct evhttp_request *req,
 	const char *field, *rid, *bad, *mp;
 	int act, status = 0, rc;
 	int64_t now = ps_now_ms(), stan;
-	char pid[40], dt[11], tm[7], d[5];
+	char pid[40], dt[11], tm[7], d[5], rhash[65];
 	struct ps_payment_new pn;
 
 	memset(&cd, 0, sizeof(cd));
@@ -280,10 +280,14 @@ void ps_api_submit(struct ps_worker *w, struct evhttp_request *req,
 	pn.amount = json_integer_value(json_object_get(ord, "amount"));
 	pn.stan = stan % 999999 + 1;
 	pn.created_at = now;
+	/* field 48: the request as this server issued it (its row), not as
+	 * the terminal echoed it */
+	ps_request_hash(js(rq, "jws") ? js(rq, "jws") : "", rhash);
 	m = malloc(sizeof(*m));
 	rc = m ? ps_build_0200(m, &cd, pn.amount,
 			       ps_currency_numeric(pn.currency), dt,
-			       (unsigned)pn.stan, t->id, js(ord, "merchant_id"), pid) : -1;
+			       (unsigned)pn.stan, t->id, js(ord, "merchant_id"), pid,
+			       rhash) : -1;
 	if (rc) {
 		ps_db_rollback(w->db);
 		snprintf(msg, sizeof(msg), "card data rejected by the ISO 8583 profile: %s",

@@ -133,10 +133,15 @@ void ps_iso_now(char dt[11], char tm_[7], char d[5])
 
 #define TRY(x) do { int rc_ = (x); if (rc_) return rc_; } while (0)
 
+void ps_request_hash(const char *jws, char out[65])
+{
+	ps_sha256_hex(jws, strlen(jws), out);
+}
+
 int ps_build_0200(struct iso8583_msg *m, const struct ps_card_data *cd,
 		  int64_t amount, const char *cur_numeric, const char *dt,
 		  unsigned stan, const char *terminal_id, const char *merchant_id,
-		  const char *payment_id)
+		  const char *payment_id, const char *request_hash)
 {
 	uint8_t f53[48];
 
@@ -155,6 +160,9 @@ int ps_build_0200(struct iso8583_msg *m, const struct ps_card_data *cd,
 	TRY(iso8583_set_str(m, 22, cd->entry_mode));
 	TRY(iso8583_set_str(m, 41, terminal_id));
 	TRY(iso8583_set_str(m, 42, merchant_id));
+	/* the terminal MACed the hash of the request it verified: a 0200
+	 * for another request than the one issued fails at the bank */
+	TRY(iso8583_set_str(m, 48, request_hash));
 	TRY(iso8583_set_str(m, 49, cur_numeric));
 	if (cd->pin_format == 0 || cd->pin_format == 3)
 		TRY(iso8583_set(m, 52, cd->pin_block, 8));

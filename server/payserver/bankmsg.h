@@ -32,12 +32,17 @@ void ps_card_data_free(struct ps_card_data *cd);
 /* Transmission date-time of now: dt = MMDDhhmmss, tm = hhmmss, d = MMDD. */
 void ps_iso_now(char dt[11], char tm[7], char d[5]);
 
+/* Field 48: SHA-256, 64 lower-case hex, of the payment request JWS. */
+void ps_request_hash(const char *jws, char out[65]);
+
 /* 0200 from the terminal's data; STAN and date-time set by the caller's
- * values.  Returns 0 or an ISO_ERR_*. */
+ * values; @request_hash (field 48) is ps_request_hash() of the JWS this
+ * server issued for the request, never a value from the terminal.
+ * Returns 0 or an ISO_ERR_*. */
 int ps_build_0200(struct iso8583_msg *m, const struct ps_card_data *cd,
 		  int64_t amount, const char *cur_numeric, const char *dt,
 		  unsigned stan, const char *terminal_id, const char *merchant_id,
-		  const char *payment_id);
+		  const char *payment_id, const char *request_hash);
 /* 0400 for a payment row (ps_payment_get). */
 int ps_build_0400(struct iso8583_msg *m, const json_t *pay, unsigned stan,
 		  const char *dt);

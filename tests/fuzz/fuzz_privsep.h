@@ -19,6 +19,7 @@
 #include "../../daemon/paytermd/privsep_proto.h"
 
 static uint8_t again[PP_MSG_MAX];
+static const uint8_t zero32[PD_REQ_HASH_LEN];
 
 static void bounded(const char *s, size_t size)
 {
@@ -41,6 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (m.type) {
 	case PP_START:
 		bounded(m.u.start.currency, sizeof(m.u.start.currency));
+		/* a request hash is always set (field 48 of the MAC) */
+		if (!memcmp(m.u.start.req_hash, zero32, sizeof(zero32)))
+			abort();
 		if (!m.u.start.n_readers || m.u.start.n_readers > PP_READERS_MAX)
 			abort();
 		for (unsigned i = 0; i < m.u.start.n_readers; i++)

@@ -421,7 +421,10 @@ class Server:
         fail("request %s not in %s's queue" % (order["request_id"], term))
 
     def payment_body(self, req_jws, card_id="visa-ok", pin=None, mac_amount=None,
-                     **override):
+                     mac_request=None, **override):
+        """The terminal's submission for REQ_JWS.  Its MAC binds field 48,
+        the SHA-256 of the JWS the terminal verified: MAC_REQUEST (default
+        REQ_JWS) names another one, as a terminal tricked into it would."""
         pl = jws_payload(req_jws)
         c = card(card_id)
         out = subprocess.run(
@@ -429,7 +432,8 @@ class Server:
              "--ikid", IKID, "--counter", str(self.env.next_counter()),
              "--track2", c["track2"], "--pin", pin or c["pin"],
              "--amount", str(mac_amount or pl["amount"]),
-             "--currency-numeric", pl["currency_numeric"]],
+             "--currency-numeric", pl["currency_numeric"],
+             "--request-hash", request_hash(mac_request or req_jws)],
             check=True, capture_output=True, text=True).stdout
         body = json.loads(out)
         body.update({"request_id": pl["request_id"], "request": req_jws,
@@ -481,6 +485,52 @@ def b64e(b):
 
 def jws_payload(jws):
     return json.loads(b64d(jws.split(".")[1]))
+
+
+def request_hash(jws):
+    """ISO 8583 field 48: SHA-256 of the compact JWS, lower-case hex."""
+    return hashlib.sha256(jws.encode()).hexdigest()
+
+
+def bank_request_hashes(env):
+    """{STAN: field 48} of the 0200s the bank recorded."""
+    import sqlite3
+    db = sqlite3.connect(env.p("bank.db"))
+    try:
+        return {r[0]: r[1] for r in db.execute("SELECT stan, req_hash FROM txns")}
+    finally:
+        db.close()
+
+
+def bank_logged_hashes(env):
+    """{STAN: request_hash} of the bank's authorisation log lines (also
+    0200s refused before they were recorded, e.g. a wrong MAC)."""
+    out = {}
+    with open(env.p("bank.log")) as f:
+        for line in f:
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            if j.get("event") == "authorisation":
+                out[j.get("stan")] = j.get("request_hash")
+    return out
+
+
+def sign_es256(key_path, header, payload):
+    """A compact JWS signed with openssl (raw R||S, RFC 7518 3.4)."""
+    si = (b64e(json.dumps(header, separators=(",", ":")).encode()) + "." +
+          b64e(json.dumps(payload, separators=(",", ":")).encode()))
+    der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_path],
+                         input=si.encode(), check=True,
+                         capture_output=True).stdout
+    # SEQUENCE { INTEGER r, INTEGER s }, short form lengths for P-256
+    pos, out = 2 if der[1] < 0x80 else 3, b""
+    for _ in range(2):
+        n = der[pos + 1]
+        out += der[pos + 2:pos + 2 + n].lstrip(b"\0").rjust(32, b"\0")
+        pos += 2 + n
+    return si + "." + b64e(out)
 
 
 def verify_webhook_openssl(secret, header, body):

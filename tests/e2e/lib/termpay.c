@@ -10,7 +10,9 @@
  *
  *   pt-termpay --bdk HEX32 --ikid HEX16 --counter N --track2 ';PAN=...?'
  *              --pin DIGITS --amount MINOR --currency-numeric 978
- * prints one JSON object.
+ *              --request-hash SHA256HEX
+ * prints one JSON object.  The request hash (field 48) is the SHA-256 of
+ * the payment request JWS the terminal verified, 64 lower-case hex.
  */
 #include "payterm_crypto.h"
 
@@ -54,9 +56,11 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "bdk", 1, 0, 'b' }, { "ikid", 1, 0, 'i' }, { "counter", 1, 0, 'c' },
 		{ "track2", 1, 0, 't' }, { "pin", 1, 0, 'p' }, { "amount", 1, 0, 'a' },
-		{ "currency-numeric", 1, 0, 'n' }, { 0, 0, 0, 0 },
+		{ "currency-numeric", 1, 0, 'n' }, { "request-hash", 1, 0, 'r' },
+		{ 0, 0, 0, 0 },
 	};
 	const char *bdkh = NULL, *ikidh = NULL, *t2 = NULL, *pin = NULL, *curn = "978";
+	const char *rhash = NULL;
 	unsigned long counter = 1;
 	long long amount = 0;
 	uint8_t bdk[32], ikid[8], ksn[12], txn[32], kd[16], kp[16], km[16];
@@ -76,11 +80,15 @@ int main(int argc, char **argv)
 		case 'p': pin = optarg; break;
 		case 'a': amount = strtoll(optarg, NULL, 10); break;
 		case 'n': curn = optarg; break;
+		case 'r': rhash = optarg; break;
 		default: return 2;
 		}
 	}
-	if (!bdkh || !ikidh || !t2 || !pin || amount <= 0)
-		die("need --bdk --ikid --counter --track2 --pin --amount");
+	if (!bdkh || !ikidh || !t2 || !pin || amount <= 0 || !rhash)
+		die("need --bdk --ikid --counter --track2 --pin --amount "
+		    "--request-hash");
+	if (strlen(rhash) != 64 || strspn(rhash, "0123456789abcdef") != 64)
+		die("--request-hash: 64 lower-case hex digits");
 	if (pt_hex_decode(bdkh, bdk, sizeof(bdk), &bdklen) || bdklen != 16 ||
 	    pt_hex_decode(ikidh, ikid, 8, &n) || n != 8)
 		die("bad --bdk / --ikid");
@@ -123,8 +131,10 @@ int main(int argc, char **argv)
 	f53[1] = 0x02;
 	f53[2] = 0x04;
 	memcpy(f53 + 4, ksn, 12);
-	/* MAC data: 004 amount, 022 entry, 049 currency, 053 f53, 061 LLL hex, 062 LLL hex */
-	snprintf(hex, sizeof(hex), "004%012lld022901049%s053", amount, curn);
+	/* MAC data: 004 amount, 022 entry, 048 LLL request hash, 049 currency,
+	 * 053 f53, 061 LLL hex, 062 LLL hex */
+	snprintf(hex, sizeof(hex), "004%012lld022901048064%s049%s053", amount,
+		 rhash, curn);
 	add(md, &ml, hex, strlen(hex));
 	add(md, &ml, f53, 48);
 	hexs(pb, 16, hex);

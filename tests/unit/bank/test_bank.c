@@ -232,10 +232,16 @@ static void teardown_bank(void)
 	unlink(p);
 }
 
-/* AES swipe 0200 for PAN/track, PIN; counter picks the KSN. */
-static void make_0200(struct iso8583_msg *m, const char *t57hex,
-		      const char *pan, const char *pin, uint32_t counter,
-		      const char *stan, unsigned long long amount, int bad_mac)
+/* two request hashes (of requests A and B) */
+#define H48_A "be2f1d1a5ef0ac2a7a45b4ae4b5cbb0a00a8a3b3fbb8d45a21bbbc2c1c3b1ab1"
+#define H48_B "0b6d38a54e5a8e1da6c0f1c1b0fd43d1e0f5c7aa6b3bd7fe09e5c8c1d2d3e4f5"
+
+/* AES swipe 0200 for PAN/track, PIN; counter picks the KSN; field 48 =
+ * @h48 (NULL: none), MACed with the rest. */
+static void make_0200_h(struct iso8583_msg *m, const char *t57hex,
+			const char *pan, const char *pin, uint32_t counter,
+			const char *stan, unsigned long long amount, int bad_mac,
+			const char *h48)
 {
 	uint8_t f53[48] = { 1, PT_KT_AES128, 4, 0, 0x12, 0x34, 0x56, 0x78,
 			    0x90, 0x12, 0x34, 0x56 };
@@ -264,6 +270,8 @@ static void make_0200(struct iso8583_msg *m, const char *t57hex,
 	iso8583_set_str(m, 22, "901");
 	iso8583_set_str(m, 41, "UNITTEST");
 	iso8583_set_str(m, 42, "M1");
+	if (h48)
+		ck_assert_int_eq(iso8583_set_str(m, 48, h48), 0);
 	iso8583_set_str(m, 49, "978");
 	iso8583_set(m, 53, f53, 48);
 	iso8583_set_hex(m, 61, blk, blkl);
@@ -275,6 +283,13 @@ static void make_0200(struct iso8583_msg *m, const char *t57hex,
 	mac[7] ^= (uint8_t)bad_mac;
 	iso8583_set(m, 64, mac, 8);
 	bank_keys_wipe(&k);
+}
+
+static void make_0200(struct iso8583_msg *m, const char *t57hex,
+		      const char *pan, const char *pin, uint32_t counter,
+		      const char *stan, unsigned long long amount, int bad_mac)
+{
+	make_0200_h(m, t57hex, pan, pin, counter, stan, amount, bad_mac, H48_A);
 }
 
 #define T57_OK "57104761739001010010D301220100000001"
@@ -296,6 +311,33 @@ static enum bank_action send_msg(const struct iso8583_msg *m, char rc[3])
 		iso8583_get_str(&r, 39, rc, 3);
 	}
 	return a;
+}
+
+/* Like send_msg, keeping the answer in *@out. */
+static void send_get(const struct iso8583_msg *m, struct iso8583_msg *out)
+{
+	static uint8_t req[ISO8583_MAX_MSG], resp[ISO8583_MAX_MSG];
+	size_t len, rlen;
+	int delay;
+
+	ck_assert_int_eq(iso8583_pack(m, req, sizeof(req), &len), 0);
+	ck_assert_int_eq(bank_handle(&bank, req, len, resp, sizeof(resp), &rlen,
+				     &delay), BANK_REPLY);
+	ck_assert_int_eq(iso8583_unpack(out, resp, rlen, NULL), 0);
+}
+
+/* The request hash the bank recorded for STAN @stan, "" if none. */
+static void recorded_hash(const char *stan, char out[65])
+{
+	sqlite3_stmt *st;
+
+	out[0] = 0;
+	sqlite3_prepare_v2(bank.db, "SELECT req_hash FROM txns WHERE stan = ?",
+			   -1, &st, NULL);
+	sqlite3_bind_text(st, 1, stan, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, 65, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
 }
 
 static long long balance(const char *id)
@@ -457,6 +499,76 @@ START_TEST(t_handle_empty_secondary_bitmap)
 }
 END_TEST
 
+/* Field 48 (the payment request hash) is MACed and required: a server that
+ * books card data sealed for request A as request B gets 96. */
+START_TEST(t_handle_request_hash)
+{
+	static struct iso8583_msg m, r;
+	uint8_t md[512], mac[8];
+	size_t ml, l;
+	struct bank_keys k;
+	char rc[3], h[65];
+
+	/* 48 changed after MACing: MAC wrong, 96, nothing debited */
+	make_0200_h(&m, T57_OK, PAN_OK, "1234", 1, "000301", 2500, 0, H48_A);
+	ck_assert_int_eq(iso8583_set_str(&m, 48, H48_B), 0);
+	send_get(&m, &r);
+	iso8583_get_str(&r, 39, rc, sizeof(rc));
+	ck_assert_str_eq(rc, "96");
+	ck_assert(!iso8583_has(&r, 64));
+	ck_assert_int_eq(balance("visa-ok"), 100000);
+	/* no 48 (the MAC over the other fields is right): refused */
+	make_0200_h(&m, T57_OK, PAN_OK, "1234", 2, "000302", 2500, 0, NULL);
+	send_msg(&m, rc);
+	ck_assert_str_eq(rc, "96");
+	ck_assert_int_eq(balance("visa-ok"), 100000);
+	/* 48 upper case, 63 digits, not hex (MACed as sent): refused */
+	make_0200_h(&m, T57_OK, PAN_OK, "1234", 3, "000303", 2500, 0,
+		    "BE2F1D1A5EF0AC2A7A45B4AE4B5CBB0A00A8A3B3FBB8D45A21BBBC2C1C3B1AB1");
+	send_msg(&m, rc);
+	ck_assert_str_eq(rc, "96");
+	make_0200_h(&m, T57_OK, PAN_OK, "1234", 4, "000304", 2500, 0, H48_A + 1);
+	send_msg(&m, rc);
+	ck_assert_str_eq(rc, "96");
+	make_0200_h(&m, T57_OK, PAN_OK, "1234", 5, "000305", 2500, 0,
+		    "xe2f1d1a5ef0ac2a7a45b4ae4b5cbb0a00a8a3b3fbb8d45a21bbbc2c1c3b1ab1");
+	send_msg(&m, rc);
+	ck_assert_str_eq(rc, "96");
+	ck_assert_int_eq(balance("visa-ok"), 100000);
+
+	/* as MACed: approved, recorded, echoed and bound by the response MAC */
+	make_0200_h(&m, T57_OK, PAN_OK, "1234", 6, "000306", 2500, 0, H48_B);
+	send_get(&m, &r);
+	iso8583_get_str(&r, 39, rc, sizeof(rc));
+	ck_assert_str_eq(rc, "00");
+	ck_assert_int_eq(balance("visa-ok"), 100000 - 2500);
+	recorded_hash("000306", h);
+	ck_assert_str_eq(h, H48_B);
+	iso8583_get_str(&r, 48, h, sizeof(h));
+	ck_assert_str_eq(h, H48_B);
+	{
+		uint8_t f53[48];
+
+		memcpy(f53, iso8583_get(&m, 53, &l), 48);
+		ck_assert_int_eq(bank_keys_derive(f53, bank.cfg.bdks,
+						  bank.cfg.nbdks, &k), 0);
+	}
+	ck_assert_int_eq(iso8583_mac_data(&r, iso8583_resp_mac_fields,
+					  iso8583_resp_mac_nfields, md,
+					  sizeof(md), &ml), 0);
+	ck_assert_int_eq(bank_mac(&k, 1, md, ml, mac), 0);
+	ck_assert_mem_eq(mac, iso8583_get(&r, 64, NULL), 8);
+	/* the same answer for another request does not verify */
+	ck_assert_int_eq(iso8583_set_str(&r, 48, H48_A), 0);
+	ck_assert_int_eq(iso8583_mac_data(&r, iso8583_resp_mac_fields,
+					  iso8583_resp_mac_nfields, md,
+					  sizeof(md), &ml), 0);
+	ck_assert_int_eq(bank_mac(&k, 1, md, ml, mac), 0);
+	ck_assert(memcmp(mac, iso8583_get(&r, 64, NULL), 8));
+	bank_keys_wipe(&k);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bank");
@@ -474,6 +586,7 @@ int main(void)
 	tcase_add_test(th, t_handle_codes);
 	tcase_add_test(th, t_handle_reversal_and_malformed);
 	tcase_add_test(th, t_handle_empty_secondary_bitmap);
+	tcase_add_test(th, t_handle_request_hash);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, th);
 	return pt_check_run(s);

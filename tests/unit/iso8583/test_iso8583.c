@@ -286,6 +286,86 @@ START_TEST(t_mac_data)
 }
 END_TEST
 
+/* Field 48: the payment request hash (LLLVAR ans ..64), MACed in both
+ * directions between 22 and 49. */
+#define H48 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+START_TEST(t_field48)
+{
+	static struct iso8583_msg m, u;
+	uint8_t buf[ISO8583_MAX_MSG], out[1024];
+	char s[80], big[66];
+	size_t len, ml;
+	int bad;
+
+	build_0200(&m);
+	ck_assert_int_eq(iso8583_req_hash_ok(&m), 0);		/* absent */
+	ck_assert_int_eq(iso8583_set_str(&m, 48, H48), ISO_OK);
+	ck_assert_int_eq(iso8583_req_hash_ok(&m), 1);
+	ck_assert_int_eq(iso8583_pack(&m, buf, sizeof(buf), &len), ISO_OK);
+	ck_assert_uint_eq(buf[9], 0xC0 | 0x01);	/* 41, 42, 48 */
+	ck_assert_int_eq(iso8583_unpack(&u, buf, len, &bad), ISO_OK);
+	ck_assert_int_eq(iso8583_get_str(&u, 48, s, sizeof(s)), ISO_OK);
+	ck_assert_str_eq(s, H48);
+	ck_assert_int_eq(iso8583_req_hash_ok(&u), 1);
+	/* on the wire after 42: LLL 064 then the digits */
+	ck_assert_ptr_nonnull(memmem(buf, len, "MERCHANT1      064" H48, 18 + 64));
+
+	/* MAC data: 004, 022, 048, 049, ... in both directions */
+	ck_assert_int_eq(iso8583_mac_data(&u, iso8583_req_mac_fields,
+					  iso8583_req_mac_nfields, out,
+					  sizeof(out), &ml), ISO_OK);
+	ck_assert_uint_eq(ml, 15 + 6 + 70 + 6 + 51 + 70);
+	ck_assert_mem_eq(out, "004000000001234022901048064" H48 "049978",
+			 27 + 64 + 6);
+	ck_assert_int_eq(iso8583_set_str(&u, 39, "00"), ISO_OK);
+	ck_assert_int_eq(iso8583_mac_data(&u, iso8583_resp_mac_fields,
+					  iso8583_resp_mac_nfields, out,
+					  sizeof(out), &ml), ISO_OK);
+	ck_assert_mem_eq(out, "004000000001234" "03900" "048064" H48 "049978",
+			 20 + 70 + 6);
+
+	/* max length 64: 65 is refused on set and on unpack */
+	memset(big, 'a', 65);
+	big[65] = 0;
+	ck_assert_int_eq(iso8583_set_str(&m, 48, big), ISO_ERR_LENGTH);
+	{
+		uint8_t *p = memmem(buf, len, "064" H48, 67);
+
+		ck_assert_ptr_nonnull(p);
+		memcpy(p, "065", 3);
+		ck_assert_int_eq(iso8583_unpack(&u, buf, len, &bad),
+				 ISO_ERR_LENGTH);
+		ck_assert_int_eq(bad, 48);
+		memcpy(p, "06x", 3);		/* length not digits */
+		ck_assert_int_eq(iso8583_unpack(&u, buf, len, &bad),
+				 ISO_ERR_LENGTH);
+		ck_assert_int_eq(bad, 48);
+		memcpy(p, "099", 3);		/* runs past the end */
+		ck_assert_int_eq(iso8583_unpack(&u, buf, len, &bad) != ISO_OK, 1);
+		memcpy(p, "064", 3);
+		p[3] = 0x7f;			/* not ans */
+		ck_assert_int_eq(iso8583_unpack(&u, buf, len, &bad),
+				 ISO_ERR_CHARSET);
+		ck_assert_int_eq(bad, 48);
+	}
+	/* the profile's form: exactly 64 lower-case hex digits */
+	ck_assert_int_eq(iso8583_set_str(&m, 48, H48 + 1), ISO_OK);
+	ck_assert_int_eq(iso8583_req_hash_ok(&m), 0);		/* 63 */
+	memcpy(s, H48, 65);
+	s[0] = 'F';
+	ck_assert_int_eq(iso8583_set_str(&m, 48, s), ISO_OK);
+	ck_assert_int_eq(iso8583_req_hash_ok(&m), 0);		/* upper case */
+	s[0] = 'g';
+	ck_assert_int_eq(iso8583_set_str(&m, 48, s), ISO_OK);
+	ck_assert_int_eq(iso8583_req_hash_ok(&m), 0);		/* not hex */
+	s[0] = ' ';
+	ck_assert_int_eq(iso8583_set_str(&m, 48, s), ISO_OK);
+	ck_assert_int_eq(iso8583_req_hash_ok(&m), 0);
+	ck_assert_int_eq(iso8583_req_hash_ok(NULL), 0);
+}
+END_TEST
+
 START_TEST(t_frames)
 {
 	int sv[2];
@@ -338,6 +418,7 @@ int main(void)
 	tcase_add_test(tc, t_var_length);
 	tcase_add_test(tc, t_random_garbage);
 	tcase_add_test(tc, t_mac_data);
+	tcase_add_test(tc, t_field48);
 	tcase_add_test(tc, t_frames);
 	suite_add_tcase(s, tc);
 	return pt_check_run(s);

@@ -27,6 +27,7 @@
 #include "../../../daemon/paytermd/secure.h"
 #include "../../../daemon/paytermd/tlv.h"
 #include "../../../daemon/paytermd/txn.h"
+#include "../../../daemon/paytermd/verdict.h"
 
 #define T2 ";4761739001010010=301220100000001?"
 #define T1 "%B4761739001010010^PAYTERM/VISA OK^301220100000001?"
@@ -301,6 +302,14 @@ START_TEST(t_request)
 	ck_assert_str_eq(req.currency, "978");
 	ck_assert_str_eq(req.currency_alpha, "EUR");
 	ck_assert_str_eq(req.order_id, "order-1");
+	{
+		/* field 48: SHA-256 of the exact JWS bytes verified */
+		uint8_t h[32];
+
+		ck_assert_int_eq(EVP_Digest(jws, strlen(jws), h, NULL,
+					    EVP_sha256(), NULL), 1);
+		ck_assert_int_eq(memcmp(req.jws_hash, h, 32), 0);
+	}
 	ck_assert_int_eq(pd_request_verify(server_key, jws, "TERM0002", now, &req,
 					   why, sizeof(why)), PD_REQ_WRONG_TERMINAL);
 	ck_assert_int_eq(pd_request_verify(server_key, jws, "TERM0001", now + 601,
@@ -622,6 +631,16 @@ static void bank_check(const struct pd_sealed *s, const char *pin)
 	ck_assert_int_eq(memcmp(s->f53 + 4, s->ksn, s->ksn_len), 0);
 }
 
+/* SHA-256 of two payment requests: A, the one the card data is sealed
+ * for, and B, another one */
+static const uint8_t HASH_A[32] = {
+	0x9f, 0x86, 0xd0, 0x81, 0x88, 0x4c, 0x7d, 0x65, 0x9a, 0x2f, 0xea, 0xa0,
+	0xc5, 0x5a, 0xd0, 0x15, 0xa3, 0xbf, 0x4f, 0x1b, 0x2b, 0x0b, 0x82, 0x2c,
+	0xd1, 0x5d, 0x6c, 0x15, 0xb0, 0xf0, 0x0a, 0x08,
+};
+#define HASH_A_HEX "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define HASH_B_HEX "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+
 static void seal_one(int aes)
 {
 	struct payterm_swipe sw;
@@ -637,14 +656,19 @@ static void seal_one(int aes)
 	ck_assert_int_eq(pd_seal_begin(ks, -1, &s), 0);
 	ck_assert_int_eq(pd_seal_card(s, &c), 0);
 	ck_assert_int_eq(pd_seal_pin(s, "1234"), 0);
-	ck_assert_int_eq(pd_seal_finish(s, 1234, "978", "901", NULL, 0, &out, NULL), 0);
+	ck_assert_int_eq(pd_seal_finish(s, 1234, "978", "901", HASH_A, NULL, 0,
+					&out, NULL), 0);
 	pd_seal_free(s);
 	ck_assert_int_eq(out.pin_format, aes ? 4 : 0);
 	bank_check(&out, "1234");
 	ck_assert_str_eq(out.amount, "000000001234");
+	ck_assert_str_eq(out.req_hash, HASH_A_HEX);
 	n = pd_mac_data(&out, data, sizeof(data));
-	ck_assert_int_eq(memcmp(data, "004000000001234022901049978", 27), 0);
-	ck_assert_int_eq(memcmp(data + 27, aes ? "053" : "052", 3), 0);
+	/* field 48 (LLL 064, the request hash) between 22 and 49 */
+	ck_assert_int_eq(memcmp(data, "004000000001234022901048064", 27), 0);
+	ck_assert_int_eq(memcmp(data + 27, HASH_A_HEX, 64), 0);
+	ck_assert_int_eq(memcmp(data + 91, "049978", 6), 0);
+	ck_assert_int_eq(memcmp(data + 97, aes ? "053" : "052", 3), 0);
 	ck_assert_int_eq(memcmp(data + n - (int)(2 * out.f62_len) - 6, "062", 3), 0);
 	/* a wrong format for the key kind is refused */
 	ck_assert_int_eq(pd_seal_begin(ks, aes ? 0 : 4, &s), -EINVAL);
@@ -657,11 +681,12 @@ START_TEST(t_seal_aes)
 }
 END_TEST
 
-/* The bank's response MAC over the answer (as payterm-bank: MAC_VER key). */
-static void bank_resp_mac(const struct pd_sealed *s, const char *rc,
-			  const char *auth, char hexmac[17])
+/* The bank's response MAC over the answer (as payterm-bank: MAC_VER key),
+ * with field 48 = @req_hash. */
+static void bank_resp_mac_h(const struct pd_sealed *s, const char *req_hash,
+			    const char *rc, const char *auth, char hexmac[17])
 {
-	uint8_t bdk[16], txn[32], key[32], mac[16], data[128];
+	uint8_t bdk[16], txn[32], key[32], mac[16], data[256];
 	size_t n;
 	int dl;
 
@@ -674,14 +699,21 @@ static void bank_resp_mac(const struct pd_sealed *s, const char *rc,
 		ck_assert_int_eq(pt_dukpt_tdes_host_txn_key(bdk, s->ksn, txn), 0);
 		ck_assert_int_eq(pt_dukpt_tdes_working_key(txn, PT_DUKPT_MAC_VER, key), 0);
 	}
-	dl = pd_resp_mac_data(s->amount, auth, rc, s->currency, s->f53, data,
-			      sizeof(data));
+	dl = pd_resp_mac_data(s->amount, auth, rc, req_hash, s->currency,
+			      s->f53, data, sizeof(data));
 	ck_assert_int_gt(dl, 0);
 	if (s->aes)
 		ck_assert_int_eq(pt_cmac(PT_ALG_AES, key, 16, data, (size_t)dl, mac), 0);
 	else
 		ck_assert_int_eq(pt_retail_mac(key, 16, PT_PAD_M2, data, (size_t)dl, mac), 0);
 	pt_hex_encode(mac, 8, hexmac);
+}
+
+/* ... for the request the card data was sealed for */
+static void bank_resp_mac(const struct pd_sealed *s, const char *rc,
+			  const char *auth, char hexmac[17])
+{
+	bank_resp_mac_h(s, s->req_hash, rc, auth, hexmac);
 }
 
 static void resp_mac_one(int aes)
@@ -691,8 +723,8 @@ static void resp_mac_one(int aes)
 	struct pd_seal *s;
 	struct pd_sealed out;
 	struct pd_respmac *rm = NULL;
-	char good[17], bad[17], lower[17], decl[17];
-	uint8_t data[128];
+	char good[17], bad[17], lower[17], decl[17], other[17];
+	uint8_t data[256];
 	int n;
 
 	ks_setup(aes);
@@ -701,19 +733,30 @@ static void resp_mac_one(int aes)
 	ck_assert_int_eq(pd_seal_begin(ks, -1, &s), 0);
 	ck_assert_int_eq(pd_seal_card(s, &c), 0);
 	ck_assert_int_eq(pd_seal_pin(s, "1234"), 0);
-	ck_assert_int_eq(pd_seal_finish(s, 1234, "978", "901", NULL, 0, &out, &rm), 0);
+	ck_assert_int_eq(pd_seal_finish(s, 1234, "978", "901", HASH_A, NULL, 0,
+					&out, &rm), 0);
 	pd_seal_free(s);
 	ck_assert_ptr_nonnull(rm);
-	/* MAC data: 004 amount 038 auth (anp 6) 039 rc 049 currency 053 f53 */
-	n = pd_resp_mac_data(out.amount, "A1B2", "00", out.currency, out.f53,
-			     data, sizeof(data));
-	ck_assert_int_eq(n, 3 + 12 + 3 + 6 + 3 + 2 + 3 + 3 + 3 + 48);
-	ck_assert_int_eq(memcmp(data, "004000000001234038A1B2  03900049978053", 38), 0);
-	ck_assert_int_eq(memcmp(data + 38, out.f53, 48), 0);
-	n = pd_resp_mac_data(out.amount, NULL, "05", out.currency, out.f53,
-			     data, sizeof(data));
-	ck_assert_int_eq(n, 26 + 3 + 48);
-	ck_assert_int_eq(memcmp(data, "00400000000123403905049978053", 29), 0);
+	/* MAC data: 004 amount 038 auth (anp 6) 039 rc 048 request hash
+	 * 049 currency 053 f53 */
+	n = pd_resp_mac_data(out.amount, "A1B2", "00", out.req_hash,
+			     out.currency, out.f53, data, sizeof(data));
+	ck_assert_int_eq(n, 3 + 12 + 3 + 6 + 3 + 2 + 6 + 64 + 3 + 3 + 3 + 48);
+	ck_assert_int_eq(memcmp(data, "004000000001234038A1B2  03900048064", 35), 0);
+	ck_assert_int_eq(memcmp(data + 35, HASH_A_HEX "049978053", 64 + 9), 0);
+	ck_assert_int_eq(memcmp(data + 108, out.f53, 48), 0);
+	n = pd_resp_mac_data(out.amount, NULL, "05", out.req_hash, out.currency,
+			     out.f53, data, sizeof(data));
+	ck_assert_int_eq(n, 26 + 70 + 3 + 48);
+	ck_assert_int_eq(memcmp(data, "00400000000123403905048064", 26), 0);
+	ck_assert_int_eq(memcmp(data + 26 + 64, "049978053", 9), 0);
+	ck_assert_int_eq(pd_resp_mac_data(out.amount, NULL, "05", "", out.currency,
+					  out.f53, data, sizeof(data)), -EINVAL);
+
+	/* the bank's MAC of an approval of another request (field 48 B): the
+	 * terminal checks against its own hash (A), so it does not verify */
+	bank_resp_mac_h(&out, HASH_B_HEX, "00", "A1B2C3", other);
+	ck_assert_int_eq(pd_respmac_verify(rm, "00", "A1B2C3", other), PD_MAC_BAD);
 
 	bank_resp_mac(&out, "00", "A1B2C3", good);
 	/* good MAC, either case */
@@ -938,6 +981,7 @@ static void sm_setup(void)
 	req.amount = 1234;
 	memcpy(req.currency, "978", 4);
 	memcpy(req.currency_alpha, "EUR", 4);
+	memcpy(req.jws_hash, HASH_A, sizeof(req.jws_hash));
 	ck_assert_int_ge(sd_event_new(&ev), 0);
 	ks_setup(1);
 }
@@ -1086,6 +1130,70 @@ START_TEST(t_sm_resp_mac)
 			pd_txn_submit_result(t, "00", "XY12", "Approved");
 			ck_assert_int_eq(t->state, PD_ST_FAILED);
 			ck_assert_str_eq(t->result_code, "");
+			ck_assert_str_eq(t->auth_code, "");
+		}
+		pd_txn_free(t);
+	}
+}
+END_TEST
+
+/* The request hash of the payment request (field 48) is sealed into the
+ * request MAC and bound by the response MAC. */
+static enum pd_mac_check txn_mac(void *arg, const char *rc, const char *auth,
+				 const char *mac)
+{
+	return pd_txn_check_resp_mac(arg, rc, auth, mac);
+}
+
+START_TEST(t_sm_request_hash)
+{
+	struct fake *msr, *pad;
+	int c1, c2, i;
+	char mac[17];
+
+	for (i = 0; i < 2; i++) {
+		struct pd_txn *t = new_txn(&msr, &pad, &c1, &c2, PAYTERM_CAP_MSR);
+		struct pd_view_ctx c = {
+			.have_keys = true, .amount = 1234, .currency = "EUR",
+			.check_mac = txn_mac, .arg = t,
+		};
+		struct pd_verdict v;
+		char view[512];
+		json_t *j;
+
+		ck_assert_int_eq(pd_txn_start(t), 0);
+		swipe(t, msr, T1, T2);
+		snprintf(pad->pin, sizeof(pad->pin), "1234");
+		event(t, pad, PAYTERM_EV_PIN_ENTERED, 4, 0);
+		ck_assert_int_eq(t->state, PD_ST_SUBMIT);
+		/* sealed for the request the transaction was started with */
+		ck_assert_str_eq(H.sealed.req_hash, HASH_A_HEX);
+		bank_check(&H.sealed, "1234");
+		/* i == 0: the bank approved request A (this one); i == 1: it
+		 * approved request B -- e.g. a server that booked the card
+		 * data for another order -- and the server presents that */
+		bank_resp_mac_h(&H.sealed, i ? HASH_B_HEX : HASH_A_HEX, "00",
+				"XY12", mac);
+		snprintf(view, sizeof(view), "{\"state\":\"approved\",\"approved\":"
+			 "true,\"response_code\":\"00\",\"auth_code\":\"XY12\","
+			 "\"amount\":1234,\"currency\":\"EUR\",\"response_mac\":"
+			 "\"%s\"}", mac);
+		j = json_loads(view, 0, NULL);
+		ck_assert_ptr_nonnull(j);
+		pd_judge_view(&c, j, &v);
+		json_decref(j);
+		if (!i) {
+			ck_assert_int_eq(v.kind, PD_V_FINAL);
+			ck_assert_int_eq(v.state, PD_ST_APPROVED);
+			ck_assert(v.mac_verified);
+			pd_txn_submit_result(t, "00", "XY12", "Approved");
+			ck_assert_int_eq(t->state, PD_ST_APPROVED);
+		} else {
+			ck_assert_int_ne(v.kind, PD_V_FINAL);
+			ck_assert(!v.mac_verified);
+			/* and the state machine refuses the 00 as well */
+			pd_txn_submit_result(t, "00", "XY12", "Approved");
+			ck_assert_int_eq(t->state, PD_ST_FAILED);
 			ck_assert_str_eq(t->auth_code, "");
 		}
 		pd_txn_free(t);
@@ -1282,6 +1390,7 @@ int main(void)
 	tcase_add_test(sm, t_sm_swipe_pin);
 	tcase_add_test(sm, t_sm_declined);
 	tcase_add_test(sm, t_sm_resp_mac);
+	tcase_add_test(sm, t_sm_request_hash);
 	tcase_add_test(sm, t_sm_approval_needs_mac);
 	tcase_add_test(sm, t_sm_chip_card_swiped);
 	tcase_add_test(sm, t_sm_errors);

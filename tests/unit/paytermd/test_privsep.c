@@ -32,6 +32,8 @@ static struct pp_msg start_msg(void)
 
 	m.u.start.amount = 1234;
 	strcpy(m.u.start.currency, "978");
+	for (unsigned i = 0; i < sizeof(m.u.start.req_hash); i++)
+		m.u.start.req_hash[i] = (uint8_t)(0xA0 + i);
 	m.u.start.modes = PD_ENTRY_ALL;
 	m.u.start.n_readers = 2;
 	strcpy(m.u.start.readers[0], "/dev/payterm0");
@@ -72,6 +74,8 @@ START_TEST(t_roundtrip_card)
 	ck_assert_uint_eq(o.txn, 7);
 	ck_assert_uint_eq(o.u.start.amount, 1234);
 	ck_assert_str_eq(o.u.start.currency, "978");
+	ck_assert_mem_eq(o.u.start.req_hash, m.u.start.req_hash,
+			 sizeof(o.u.start.req_hash));
 	ck_assert_uint_eq(o.u.start.n_readers, 2);
 	ck_assert_str_eq(o.u.start.readers[1], "/dev/payterm12");
 
@@ -279,6 +283,20 @@ START_TEST(t_values)
 	m = start_msg();
 	strcpy(m.u.start.currency, "EUR");
 	expect_bad(&m, "currency", true);
+	/* the request hash (field 48) is fixed 32 bytes and must be set */
+	m = start_msg();
+	memset(m.u.start.req_hash, 0, sizeof(m.u.start.req_hash));
+	expect_bad(&m, "req_hash not set", true);
+	m = start_msg();
+	memset(m.u.start.req_hash, 0, sizeof(m.u.start.req_hash) - 1);
+	{
+		struct pp_msg o;
+		int n = pp_encode(&m, buf, PP_MSG_MAX);
+
+		ck_assert_int_eq(pp_decode_for_card(buf, (size_t)n, &o, err,
+						    sizeof(err)), 0);
+		ck_assert_uint_eq(o.u.start.req_hash[31], 0xA0 + 31);
+	}
 
 	m = (struct pp_msg){ .type = PP_UPDATE, .txn = 1 };
 	strcpy(m.u.update.masked_pan, "4761739001010119");	/* a whole PAN */

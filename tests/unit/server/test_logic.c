@@ -2,6 +2,7 @@
 /* payterm-server unit tests: JWS ES256, webhook HMAC, order state machine,
  * idempotency decisions, base64url, masked PAN rule, SMS URL template,
  * which delivery channels are queued. */
+#include "bankmsg.h"
 #include "deliver.h"
 #include "fsm.h"
 #include "idem.h"
@@ -17,6 +18,44 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Field 48 of the 0200: SHA-256 (lower-case hex) of the JWS passed in --
+ * the caller passes the one it issued -- and MACed like the terminal's
+ * fields. */
+START_TEST(request_hash_field48)
+{
+	static struct iso8583_msg m;
+	struct ps_card_data cd;
+	json_t *in = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s}", "entry_mode", "901",
+			       "dukpt", "aes128", "ksn", "FFFF987654321000000001EF",
+			       "pin_block_format", 4, "pin_block",
+			       "00112233445566778899AABBCCDDEEFF", "card_data",
+			       "00112233445566778899AABBCCDDEEFF", "mac",
+			       "0102030405060708");
+	const char *field = NULL;
+	char h[65], got[65];
+	uint8_t md[1024];
+	size_t ml;
+
+	ps_request_hash("abc", h);
+	ck_assert_str_eq(h, "ba7816bf8f01cfea414140de5dae2223"
+			    "b00361a396177a9cb410ff61f20015ad");
+	memset(&cd, 0, sizeof(cd));
+	ck_assert_int_eq(ps_card_data_parse(in, &cd, &field), 0);
+	ck_assert_int_eq(ps_build_0200(&m, &cd, 1234, "978", "1204185500", 7,
+				       "T1", "M1", "pay_1", h), 0);
+	ck_assert_int_eq(iso8583_get_str(&m, 48, got, sizeof(got)), 0);
+	ck_assert_str_eq(got, h);
+	ck_assert_int_eq(iso8583_req_hash_ok(&m), 1);
+	ck_assert_int_eq(iso8583_mac_data(&m, iso8583_req_mac_fields,
+					  iso8583_req_mac_nfields, md,
+					  sizeof(md), &ml), 0);
+	ck_assert_mem_eq(md + 15 + 6, "048064", 6);
+	ck_assert_mem_eq(md + 15 + 6 + 6, h, 64);
+	ps_card_data_free(&cd);
+	json_decref(in);
+}
+END_TEST
 
 static EVP_PKEY *gen_p256(void)
 {
@@ -292,6 +331,7 @@ int main(void)
 	tcase_add_test(t, fsm_forbidden);
 	tcase_add_test(t, idem_rules);
 	tcase_add_test(t, masked_pan_rule);
+	tcase_add_test(t, request_hash_field48);
 	tcase_add_test(t, sms_template);
 	tcase_add_test(t, notice_channels);
 	tcase_set_timeout(t, 30);

@@ -125,11 +125,20 @@ class PaymentEnv:
                           ' WHERE o.order_id = ? ORDER BY p.created_at',
                           (order_id,))
 
+    def server_request_jws(self, order_id):
+        """The payment request JWS payterm-server issued for ORDER_ID."""
+        db = self.server.cfg['db'].split(':', 1)[1]
+        rows = self._rows(db, 'SELECT r.jws FROM requests r JOIN orders o'
+                          ' ON o.id = r.order_pk WHERE o.order_id = ?',
+                          (order_id,))
+        return rows[0]['jws'] if rows else None
+
     def bank_txns(self, order_id=None):
         """payterm-bank's transaction records (all of terminal T1's, or
         those of ORDER_ID's payments: matched on STAN + date-time)."""
         rows = self._rows(self.env.p('bank.db'),
-                          'SELECT stan, tdt, amount, rc, state FROM txns'
+                          'SELECT stan, tdt, amount, rc, state, req_hash'
+                          ' FROM txns'
                           " WHERE rtrim(tid) = ?", (TERMINAL,))
         if order_id is None:
             return rows

@@ -20,6 +20,7 @@ does (docs/protocol.md, "ARQC algorithm").  The real payterm-server + payterm-ba
 flow is tests/vm/t-payment.  Every flow ends with a leak check of the
 daemon's memory, its output and the files under /tmp and /run."""
 import base64
+import hashlib
 import http.server
 import json
 import os
@@ -168,7 +169,8 @@ BDK = 'FEDCBA9876543210F1F1F1F1F1F1F1F1'
 def resp_mac(body, rc, auth):
     """The bank's response MAC (docs/protocol.md "MAC (field 64)"): AES-CMAC
     under the DUKPT MAC verification key of the body's KSN over fields 4,
-    38, 39, 49, 53 of the answer."""
+    38, 39, 48, 49, 53 of the answer; field 48 is the SHA-256 of the
+    payment request JWS (the one submitted: this fake issued nothing)."""
     from cryptography.hazmat.primitives import cmac
     from cryptography.hazmat.primitives.ciphers import algorithms
     keys = json.loads(subprocess.run(
@@ -181,8 +183,9 @@ def resp_mac(body, rc, auth):
     f53 = bytes([1, 2, 0xff if fmt is None else fmt, 0]) + \
         bytes.fromhex(body['ksn']) + bytes(32)
     data = b'004' + b'%012d' % body['amount'] + b'038' + \
-        auth.ljust(6).encode() + b'039' + rc.encode() + b'049' + \
-        pl['currency_numeric'].encode() + b'053' + f53
+        auth.ljust(6).encode() + b'039' + rc.encode() + b'048064' + \
+        hashlib.sha256(body['request'].encode()).hexdigest().encode() + \
+        b'049' + pl['currency_numeric'].encode() + b'053' + f53
     c = cmac.CMAC(algorithms.AES(bytes.fromhex(keys['mac_ver_key'])))
     c.update(data)
     return c.finalize()[:8].hex().upper()

@@ -33,8 +33,8 @@ class IccError(CryptoError):
     pass
 
 
-MANDATORY_0200 = (3, 4, 7, 11, 12, 13, 22, 41, 42, 49, 53, 62, 64)
-ECHOED_0210 = (3, 4, 7, 11, 12, 13, 22, 41, 42, 49, 53)
+MANDATORY_0200 = (3, 4, 7, 11, 12, 13, 22, 41, 42, 48, 49, 53, 62, 64)
+ECHOED_0210 = (3, 4, 7, 11, 12, 13, 22, 41, 42, 48, 49, 53)
 ALLOWED_0200 = set(MANDATORY_0200) | {52, 55, 61, 63}
 ALLOWED_0210 = set(ECHOED_0210) | {37, 38, 39, 55, 63, 64}
 CARD_DATA_TAGS = {'57', '5F34', '5A', '5F24'}
@@ -220,12 +220,16 @@ def decode_request(frame, bdks, verify_mac=True):
     entry = ENTRY.get(m.s(22))
     if entry is None:
         raise iso8583.FormatError('POS entry mode %s' % m.s(22))
+    if not iso8583.request_hash_ok(m.fields[48]):
+        raise iso8583.FormatError('field 48 %r is not 64 lower-case hex'
+                                  % m.fields[48])
     f53 = parse_f53(m.b(53))
     keys = derive_keys(bdks, f53)
     mac_data = m.mac_data(iso8583.REQ_MAC_FIELDS)
     mac = compute_mac(keys['alg'], keys['mac_req'], mac_data)
     out = {'msg': m, 'entry': entry, 'f53': f53, 'keys': keys,
-           'mac_data': mac_data, 'mac_ok': mac == m.b(64)}
+           'mac_data': mac_data, 'mac_ok': mac == m.b(64),
+           'request_hash': m.s(48)}
     if verify_mac and not out['mac_ok']:
         raise MacError('request MAC %s, computed %s' % (m.b(64).hex(),
                                                         mac.hex()))

@@ -31,6 +31,7 @@ FIELDS = {
     39: ('an', 2, False, False),
     41: ('ans', 8, False, False),
     42: ('ans', 15, False, False),
+    48: ('ans', 64, True, False),
     49: ('n', 3, False, False),
     52: ('b', 8, False, False),
     53: ('b', 48, False, False),
@@ -44,8 +45,15 @@ FIELDS = {
 }
 HEX = set(b'0123456789ABCDEFabcdef')
 
-REQ_MAC_FIELDS = (4, 22, 49, 52, 53, 55, 61, 62)
-RESP_MAC_FIELDS = (4, 38, 39, 49, 53)
+# 48: SHA-256 of the payment request JWS (binds the card data to it)
+REQ_MAC_FIELDS = (4, 22, 48, 49, 52, 53, 55, 61, 62)
+RESP_MAC_FIELDS = (4, 38, 39, 48, 49, 53)
+REQ_HASH_CHARS = set(b'0123456789abcdef')
+
+
+def request_hash_ok(v):
+    """Field 48 in the profile's one spelling: 64 lower-case hex digits."""
+    return len(v) == 64 and set(v) <= REQ_HASH_CHARS
 
 
 class Message:

@@ -15,6 +15,7 @@ chip + PIN format 3; AES-192 DUKPT (the BDK of
 aes192_dukpt_independent.json): chip + PIN format 4.
 Run in the guest after tests/vm/load-modules payterm payterm_virt."""
 import glob
+import hashlib
 import json
 import os
 import re
@@ -351,6 +352,13 @@ def check_flow(E, fl, o, req, resp, B, seen_ksn):
                                            'tap': '071'}[entry],
           '%s: fields 3, 4, 22, 49 (purchase, %d, entry %s, 978)'
           % (name, amount, m.s(22)))
+    # field 48: the SHA-256 of the JWS the server issued for this order,
+    # which the terminal MACed (so the MAC check above bound it)
+    jws = E.server_request_jws(o['order_id'])
+    check(jws is not None and m.s(48) ==
+          hashlib.sha256(jws.encode()).hexdigest(),
+          '%s: field 48 = SHA-256 of the payment request the server issued'
+          % name, m.s(48))
     pays = E.server_payments(o['order_id'])
     check(len(pays) == 1 and m.s(11) == '%06d' % pays[0]['stan'] and
           m.s(7) == pays[0]['tx_time'] and m.s(41).rstrip() ==
@@ -384,7 +392,7 @@ def check_flow(E, fl, o, req, resp, B, seen_ksn):
         return d
     rm = r['msg']
     check(r['rc'] == rc and r['mac'] is True,
-          '%s: 0210 response code %s, echoes 3 4 7 11 12 13 22 41 42 49 53 '
+          '%s: 0210 response code %s, echoes 3 4 7 11 12 13 22 41 42 48 49 53 '
           '63, response MAC (fields %s) verifies' % (name, r['rc'], ','.join(
               str(x) for x in iso8583.RESP_MAC_FIELDS if x in rm)), r['mac'])
     if rc == '00':
@@ -505,6 +513,13 @@ def controls(fl, req, resp, d, B):
     expect_raise('%s: field 22 entry mode changed' % name, bank.MacError,
                  bank.decode_request, mutate(raw, 22, lambda v: b'901'
                                              if v != b'901' else b'051'), B)
+    # field 48: card data sealed for this request, booked for another one
+    other = hashlib.sha256(b'another payment request').hexdigest().encode()
+    expect_raise('%s: field 48 (request hash) of another request' % name,
+                 bank.MacError, bank.decode_request,
+                 mutate(raw, 48, lambda v: other), B)
+    expect_raise('%s: field 48 in upper case' % name, iso8583.FormatError,
+                 bank.decode_request, mutate(raw, 48, lambda v: v.upper()), B)
     if 55 in m:
         expect_raise('%s: one bit of field 55 (ICC data)' % name,
                      bank.MacError, bank.decode_request,
