@@ -46,6 +46,10 @@ struct ps_route {
  * application/json) and 400 (query string malformed, unknown or repeated
  * parameter). */
 void ps_route(struct ps_call *c, const struct ps_route *tab, size_t n);
+/* query.c */
+/* Percent-decode s[0..n) ('+' as space when plus): malloc'ed, NULL if the
+ * result would hold a NUL byte. */
+char *ps_uri_decode(const char *s, size_t n, int plus);
 /* Decoded value of a query parameter, NULL if absent. */
 const char *ps_query_get(const struct ps_query *q, const char *key);
 /* Parse "k=v&…" (decoded; NUL bytes refused): 0, or -1 with *bad naming
