@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * payterm-server: merchant API (HTTPS + API key): POST /v1/orders,
- * GET /v1/orders/{order_id}.  Patent steps 1-3.
+ * GET /v1/orders (list), GET /v1/orders/{order_id}.  Patent steps 1-3.
  */
 #include "server.h"
 #include "currency.h"
 #include "deliver.h"
 #include "jws.h"
 #include "log.h"
+#include "route.h"
 #include "store.h"
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +81,39 @@ static char *notice_text(const char *mid, json_int_t amount, const char *cur,
 	return s;
 }
 
-static void create_order(struct ps_worker *w, struct evhttp_request *req,
-			 const struct ps_merchant *m)
+/* Location of an order just created, from its JSON (also on a replay). */
+static void order_location(struct evhttp_request *req, int status,
+			   const char *body)
 {
+	json_t *o = status == 201 ? json_loads(body, 0, NULL) : NULL;
+	const char *oid = json_string_value(json_object_get(o, "order_id"));
+	char *enc = oid ? evhttp_uriencode(oid, -1, 0) : NULL, *loc = NULL;
+
+	if (enc && asprintf(&loc, "/v1/orders/%s", enc) > 0)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Location", loc);
+	free(loc);
+	free(enc);
+	json_decref(o);
+}
+
+static void reply_created(struct evhttp_request *req, json_t *view)
+{
+	char *s = json_dumps(view, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (s)
+		order_location(req, 201, s);
+	ps_reply_raw(req, 201, s ? s : "{}");
+	free(s);
+	json_decref(view);
+}
+
+static void create_order(void *arg)
+{
+	struct ps_call *call = arg;
+	struct ps_worker *w = call->w;
+	struct evhttp_request *req = call->req;
+	const struct ps_merchant *m = call->m;
 	const struct ps_config *c = w->srv->cfg;
 	char *body = ps_body(req, NULL), *jws = NULL;
 	json_t *in = NULL, *payer, *pl = NULL, *row = NULL;
@@ -247,7 +279,7 @@ static void create_order(struct ps_worker *w, struct evhttp_request *req,
 		mid, "order_id", oid, "request_id", rid, "amount", amount,
 		"currency", cur, "terminal_id", tid, "channel", channel);
 	ps_longpoll_kick(w);
-	ps_reply_json(req, 201, row ? ps_order_view(row) : json_object());
+	reply_created(req, row ? ps_order_view(row) : json_object());
 	json_decref(row);
 	goto out;
 fail:
@@ -260,33 +292,137 @@ out:
 	json_decref(in);
 }
 
+static void post_orders(struct ps_call *c)
+{
+	char scope[80];
+	struct ps_idem_ctx x = { .scope = scope, .replay_headers = order_location };
+
+	snprintf(scope, sizeof(scope), "merchant:%s", c->m->id);
+	ps_idem_call(c->w, c->req, &x, create_order, c);
+}
+
+static void get_order(struct ps_call *c)
+{
+	json_t *row = ps_order_get(c->w->db, c->m->id, c->arg);
+
+	if (row)
+		ps_reply_json(c->req, 200, ps_order_view(row));
+	else
+		ps_reply_error(c->req, 404, "not_found", "no such order");
+	json_decref(row);
+}
+
+/* Non-negative decimal integer up to max; -1 if absent, -2 if bad. */
+static long long qint(const struct ps_query *q, const char *k, long long max)
+{
+	const char *v = ps_query_get(q, k);
+	char *end;
+	long long n;
+
+	if (!v)
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	return end == v || *end || *v == '-' || *v == '+' || n < 0 ||
+	       n > max || errno == ERANGE ? -2 : n;
+}
+
+static const char *const states[] = {
+	"pending", "authorizing", "paid", "declined", "expired", "reversing",
+	"reversed",
+};
+
+/* GET /v1/orders: newest first, by (created_at, id); cursor starting_after
+ * is the order_id of the last order of the previous page. */
+static void list_orders(struct ps_call *c)
+{
+	struct ps_order_filter f = { .merchant_id = c->m->id, .state = "",
+				     .created_lt = INT64_MAX, .after_pk = "" };
+	long long limit = qint(&c->q, "limit", 100);
+	long long gte = qint(&c->q, "created[gte]", INT64_MAX / 1000);
+	long long lt = qint(&c->q, "created[lt]", INT64_MAX / 1000);
+	const char *st = ps_query_get(&c->q, "state");
+	const char *after = ps_query_get(&c->q, "starting_after");
+	json_t *rows, *data, *it, *cur = NULL;
+	size_t i;
+	int more;
+
+	if (limit == -1)
+		limit = 10;
+	if (limit < 1) {
+		ps_reply_error(c->req, 400, "invalid_query", "limit: integer 1..100");
+		return;
+	}
+	if (gte == -2 || lt == -2) {
+		ps_reply_error(c->req, 400, "invalid_query",
+			       "created[gte], created[lt]: Unix seconds, integers >= 0");
+		return;
+	}
+	if (gte >= 0)
+		f.created_gte = (int64_t)gte * 1000;
+	if (lt >= 0)
+		f.created_lt = (int64_t)lt * 1000;
+	if (st) {
+		for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+			if (!strcmp(st, states[i]))
+				break;
+		if (i == sizeof(states) / sizeof(states[0])) {
+			ps_reply_error(c->req, 400, "invalid_query",
+				       "state: pending, authorizing, paid, declined, expired, reversing or reversed");
+			return;
+		}
+		f.state = st;
+	}
+	if (after) {
+		cur = ps_order_get(c->w->db, c->m->id, after);
+		if (!cur) {
+			ps_reply_error(c->req, 400, "invalid_query",
+				       "starting_after: no such order");
+			return;
+		}
+		f.after_pk = json_string_value(json_object_get(cur, "id"));
+		f.after_created = json_integer_value(json_object_get(cur, "created_at"));
+	}
+	/* one more than asked for tells whether there is a next page */
+	rows = ps_orders_list(c->w->db, &f, (int)limit + 1);
+	json_decref(cur);
+	if (!rows) {
+		ps_reply_error(c->req, 503, "storage_unavailable", "try again");
+		return;
+	}
+	more = json_array_size(rows) > (size_t)limit;
+	data = json_array();
+	json_array_foreach(rows, i, it)
+		if (i < (size_t)limit)
+			json_array_append_new(data, ps_order_view(it));
+	json_decref(rows);
+	ps_reply_json(c->req, 200, json_pack("{s:s,s:s,s:o,s:b}", "object", "list",
+					     "url", "/v1/orders", "data", data,
+					     "has_more", more));
+}
+
+static const struct ps_route routes[] = {
+	PS_ROUTE(POST, "/v1/orders", "", post_orders),
+	PS_ROUTE(GET, "/v1/orders", "limit starting_after state created[gte] created[lt]",
+		 list_orders),
+	PS_ROUTE(GET, "/v1/orders/{order_id}", "", get_order),
+};
+
 void ps_api_merchant(struct evhttp_request *req, void *arg)
 {
-	struct ps_worker *w = arg;
-	const struct ps_merchant *m = auth(req);
-	const char *uri = evhttp_request_get_uri(req);
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct ps_call c = { .w = arg, .req = req };
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = u ? evhttp_uri_get_path(u) : NULL;
 
-	if (!m) {
-		ps_warn("merchant.unauthorized", "{s:s}", "uri", uri);
+	ps_request_id(req);
+	c.m = auth(req);
+	if (!c.m) {
+		ps_warn("merchant.unauthorized", "{s:s,s:s}", "path", path ? path : "",
+			"request_id", ps_request_id(req));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "WWW-Authenticate", "Bearer");
 		ps_reply_error(req, 401, "unauthorized", "missing or wrong API key");
 		return;
 	}
-	if (ps_http_precheck(req))
-		return;
-	if (!strcmp(uri, "/v1/orders") && cmd == EVHTTP_REQ_POST) {
-		create_order(w, req, m);
-	} else if (!strncmp(uri, "/v1/orders/", 11) && cmd == EVHTTP_REQ_GET) {
-		char *id = evhttp_uridecode(uri + 11, 0, NULL);
-		json_t *row = id ? ps_order_get(w->db, m->id, id) : NULL;
-
-		if (row)
-			ps_reply_json(req, 200, ps_order_view(row));
-		else
-			ps_reply_error(req, 404, "not_found", "no such order");
-		json_decref(row);
-		free(id);
-	} else {
-		ps_reply_error(req, 404, "not_found", "no such endpoint");
-	}
+	ps_route(&c, routes, sizeof(routes) / sizeof(routes[0]));
 }

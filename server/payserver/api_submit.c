@@ -3,8 +3,8 @@
  * payterm-server: POST /v1/terminal/payments — patent step 8.  Matches the
  * submission against the signed payment request and the order, claims the
  * request (it pays once), and forwards the still-encrypted data to the bank
- * as a 0200.  Idempotency-Key: same key + body → stored answer, other body
- * → 422, still running → 409.
+ * as a 0200.  Idempotency-Key (required; idem_http.c): same key + body →
+ * stored answer, other body → 422, still running → 409.
  */
 #include "server.h"
 #include "bank.h"
@@ -95,7 +95,7 @@ static void refuse(struct ps_worker *w, struct evhttp_request *req,
 		   const char *tid, const char *key, int status,
 		   const char *code, const char *msg)
 {
-	char *txt = ps_error_text(code, msg);
+	char *txt = ps_error_text(req, code, msg);
 
 	ps_warn("payment.refused", "{s:s,s:s,s:i}", "terminal_id", tid,
 		"reason", code, "status", status);
@@ -130,49 +130,27 @@ static const char *mismatch(const json_t *in, const json_t *pl, const json_t *or
 void ps_api_submit(struct ps_worker *w, struct evhttp_request *req,
 		   const struct ps_terminal *t)
 {
-	const char *key = evhttp_find_header(evhttp_request_get_input_headers(req),
-					     "Idempotency-Key");
+	struct ps_idem_ctx x = { 0 };
+	const char *key;
 	size_t len = 0;
-	char *body = ps_body(req, &len), *stored = NULL, hash[65], msg[160];
+	char *body = ps_body(req, &len), msg[160];
 	json_t *in = NULL, *pl = NULL, *rq = NULL, *ord = NULL;
 	struct ps_card_data cd;
 	struct iso8583_msg *m = NULL;
 	struct submit *s = NULL;
 	const char *field, *rid, *bad, *mp;
-	int act, status = 0, rc;
+	int rc;
 	int64_t now = ps_now_ms(), stan;
 	char pid[40], dt[11], tm[7], d[5], rhash[65];
 	struct ps_payment_new pn;
 
 	memset(&cd, 0, sizeof(cd));
-	if (!ps_idem_key_ok(key)) {
-		ps_reply_error(req, 400, "idempotency_key_required",
-			       "Idempotency-Key header: 1-255 printable characters");
+	x.scope = t->id;
+	if (!ps_idem_enter(w, req, &x, 1))
 		goto out;
-	}
+	key = x.key;
 	if (!body) {
 		ps_reply_error(req, 400, "invalid_body", "body too large or binary");
-		goto out;
-	}
-	ps_sha256_hex(body, len, hash);
-	act = ps_idem_begin(w->db, t->id, key, hash, now, &status, &stored);
-	switch (act) {
-	case PS_IDEM_PROCEED:
-		break;
-	case PS_IDEM_REPLAY:
-		ps_info("payment.replayed", "{s:s}", "terminal_id", t->id);
-		ps_reply_raw(req, status, stored);
-		goto out;
-	case PS_IDEM_MISMATCH:
-		ps_reply_error(req, 422, "idempotency_key_reused",
-			       "this Idempotency-Key was used with another body");
-		goto out;
-	case PS_IDEM_IN_FLIGHT:
-		ps_reply_error(req, 409, "idempotency_key_in_flight",
-			       "a request with this Idempotency-Key is in progress");
-		goto out;
-	default:
-		ps_reply_error(req, 503, "storage_unavailable", "try again");
 		goto out;
 	}
 
@@ -332,7 +310,6 @@ out:
 		ps_wipe(body, len);
 		free(body);
 	}
-	free(stored);
 	json_decref(in);
 	json_decref(pl);
 	json_decref(rq);

@@ -7,10 +7,12 @@
  *   GET  /v1/terminal/payments/{id}              status
  *   GET  /v1/terminal/payments?idempotency_key=K status by key
  *   POST /v1/terminal/payments/{id}/reversal     reverse an approval
+ * The POSTs take an Idempotency-Key (required for the submit).
  */
 #include "server.h"
 #include "log.h"
 #include "payflow.h"
+#include "route.h"
 #include "store.h"
 #include "util.h"
 
@@ -112,9 +114,9 @@ void ps_longpoll_free_all(struct ps_worker *w)
 	}
 }
 
-static long long qnum(const struct evkeyvalq *q, const char *k, long long def)
+static long long qnum(const struct ps_query *q, const char *k, long long def)
 {
-	const char *v = evhttp_find_header(q, k);
+	const char *v = ps_query_get(q, k);
 	char *end;
 	long long n;
 
@@ -126,9 +128,12 @@ static long long qnum(const struct evkeyvalq *q, const char *k, long long def)
 	return end == v || *end || n < 0 || errno == ERANGE ? -1 : n;
 }
 
-static void get_requests(struct ps_worker *w, struct evhttp_request *req,
-			 const struct ps_terminal *t, const struct evkeyvalq *q)
+static void get_requests(struct ps_call *c)
 {
+	struct ps_worker *w = c->w;
+	struct evhttp_request *req = c->req;
+	const struct ps_terminal *t = c->t;
+	const struct ps_query *q = &c->q;
 	long long after = qnum(q, "after", 0), wait = qnum(q, "wait", 0);
 	struct ps_waiter *x;
 	struct timeval tv = { 0, POLL_MS * 1000 };
@@ -157,9 +162,12 @@ static void get_requests(struct ps_worker *w, struct evhttp_request *req,
 	evtimer_add(x->timer, &tv);
 }
 
-static void new_code(struct ps_worker *w, struct evhttp_request *req,
-		     const struct ps_terminal *t)
+static void new_code(void *arg)
 {
+	struct ps_call *call = arg;
+	struct ps_worker *w = call->w;
+	struct evhttp_request *req = call->req;
+	const struct ps_terminal *t = call->t;
 	const struct ps_config *c = w->srv->cfg;
 	char code[32];
 	int64_t now = ps_now_ms(), exp = now + (int64_t)c->code_ttl_s * 1000;
@@ -195,14 +203,22 @@ static json_t *own_payment(struct ps_worker *w, const char *id,
 	return p;
 }
 
-static void get_payment_by_key(struct ps_worker *w, struct evhttp_request *req,
-			       const struct ps_terminal *t, const char *key)
+static void get_payment_by_key(struct ps_call *c)
 {
+	struct ps_worker *w = c->w;
+	struct evhttp_request *req = c->req;
+	const struct ps_terminal *t = c->t;
+	const char *key = ps_query_get(&c->q, "idempotency_key");
 	struct ps_db_val p[] = { DB_S(t->id), DB_S(key) };
 	struct ps_db_res r;
 	char id[64] = "";
 	json_t *pay;
 
+	if (!key) {
+		ps_reply_error(req, 400, "invalid_query",
+			       "idempotency_key: the key of the submission");
+		return;
+	}
 	if (!ps_db_exec(w->db, "SELECT id FROM payments WHERE terminal_id = $1"
 			" AND idem_key = $2", p, 2, &r)) {
 		if (r.nrows == 1 && ps_db_cell(&r, 0, 0))
@@ -252,67 +268,63 @@ void ps_api_reverse(struct ps_worker *w, struct evhttp_request *req,
 	json_decref(pay);
 }
 
+static void get_payment(struct ps_call *c)
+{
+	json_t *pay = own_payment(c->w, c->arg, c->t);
+
+	if (pay)
+		ps_reply_json(c->req, 200, ps_payment_view(pay));
+	else
+		ps_reply_error(c->req, 404, "not_found", "no such payment");
+	json_decref(pay);
+}
+
+static void post_codes(struct ps_call *c)
+{
+	struct ps_idem_ctx x = { .scope = c->t->id };
+
+	ps_idem_call(c->w, c->req, &x, new_code, c);
+}
+
+static void reverse(void *arg)
+{
+	struct ps_call *c = arg;
+
+	ps_api_reverse(c->w, c->req, c->t, c->arg);
+}
+
+static void post_reversal(struct ps_call *c)
+{
+	struct ps_idem_ctx x = { .scope = c->t->id };
+
+	ps_idem_call(c->w, c->req, &x, reverse, c);
+}
+
+static void post_payment(struct ps_call *c)
+{
+	ps_api_submit(c->w, c->req, c->t);
+}
+
+static const struct ps_route routes[] = {
+	PS_ROUTE(POST, "/v1/terminal/codes", "", post_codes),
+	PS_ROUTE(GET, "/v1/terminal/requests", "after wait", get_requests),
+	PS_ROUTE(POST, "/v1/terminal/payments", "", post_payment),
+	PS_ROUTE(GET, "/v1/terminal/payments", "idempotency_key", get_payment_by_key),
+	PS_ROUTE(GET, "/v1/terminal/payments/{payment_id}", "", get_payment),
+	PS_ROUTE(POST, "/v1/terminal/payments/{payment_id}/reversal", "",
+		 post_reversal),
+};
+
 void ps_api_terminal(struct evhttp_request *req, void *arg)
 {
-	struct ps_worker *w = arg;
-	const struct ps_terminal *t = ps_tls_terminal(req);
-	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-	const char *path = u ? evhttp_uri_get_path(u) : NULL;
-	const char *query = u ? evhttp_uri_get_query(u) : NULL;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	struct evkeyvalq q;
-	int get = cmd == EVHTTP_REQ_GET, post = cmd == EVHTTP_REQ_POST;
+	struct ps_call c = { .w = arg, .req = req };
 
-	if (!t) {
+	ps_request_id(req);
+	c.t = ps_tls_terminal(req);
+	if (!c.t) {
 		ps_reply_error(req, 403, "unknown_terminal",
 			       "client certificate not registered");
 		return;
 	}
-	if (ps_http_precheck(req))
-		return;
-	if (!path) {
-		ps_reply_error(req, 400, "bad_request", "bad URI");
-		return;
-	}
-	memset(&q, 0, sizeof(q));
-	q.tqh_first = NULL;
-	q.tqh_last = &q.tqh_first;
-	if (query && evhttp_parse_query_str(query, &q)) {
-		ps_reply_error(req, 400, "invalid_query", "bad query string");
-		return;
-	}
-	if (post && !strcmp(path, "/v1/terminal/codes")) {
-		new_code(w, req, t);
-	} else if (get && !strcmp(path, "/v1/terminal/requests")) {
-		get_requests(w, req, t, &q);
-	} else if (post && !strcmp(path, "/v1/terminal/payments")) {
-		ps_api_submit(w, req, t);
-	} else if (get && !strcmp(path, "/v1/terminal/payments") &&
-		   evhttp_find_header(&q, "idempotency_key")) {
-		get_payment_by_key(w, req, t, evhttp_find_header(&q, "idempotency_key"));
-	} else if (!strncmp(path, "/v1/terminal/payments/", 22) &&
-		   strlen(path + 22) < 64) {
-		char id[64];
-		char *slash;
-
-		snprintf(id, sizeof(id), "%s", path + 22);
-		slash = strchr(id, '/');
-		if (slash && post && !strcmp(slash, "/reversal")) {
-			*slash = 0;
-			ps_api_reverse(w, req, t, id);
-		} else if (!slash && get) {
-			json_t *pay = own_payment(w, id, t);
-
-			if (pay)
-				ps_reply_json(req, 200, ps_payment_view(pay));
-			else
-				ps_reply_error(req, 404, "not_found", "no such payment");
-			json_decref(pay);
-		} else {
-			ps_reply_error(req, 404, "not_found", "no such endpoint");
-		}
-	} else {
-		ps_reply_error(req, 404, "not_found", "no such endpoint");
-	}
-	evhttp_clear_headers(&q);
+	ps_route(&c, routes, sizeof(routes) / sizeof(routes[0]));
 }

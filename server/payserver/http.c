@@ -2,14 +2,15 @@
 /* payterm-server: HTTPS servers of a worker and reply helpers. */
 #include "server.h"
 #include "log.h"
+#include "util.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MAX_BODY (64 * 1024)
 
@@ -62,11 +63,50 @@ int ps_http_setup(struct ps_worker *w)
 	return w->http_merchant && w->http_terminal ? 0 : -1;
 }
 
+/* The id of this exchange, made on first use and sent as Request-Id. */
+const char *ps_request_id(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	const char *id = evhttp_find_header(h, "Request-Id");
+	char buf[40];
+
+	if (id)
+		return id;
+	/* "hreq_": payment requests already are "req_…" (order.request_id) */
+	ps_new_id("hreq", buf, sizeof(buf));
+	evhttp_add_header(h, "Request-Id", buf);
+	return evhttp_find_header(h, "Request-Id");
+}
+
+static const char *method_name(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "?";
+	}
+}
+
+static __thread struct ps_capture *capture;
+
+void ps_reply_capture(struct ps_capture *c)
+{
+	capture = c;
+}
+
 void ps_reply_raw(struct evhttp_request *req, int status, const char *body)
 {
 	struct evbuffer *b = evbuffer_new();
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	const char *reason;
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *reason, *path = u ? evhttp_uri_get_path(u) : NULL;
 
 	switch (status) {
 	case 200: reason = "OK"; break;
@@ -79,10 +119,21 @@ void ps_reply_raw(struct evhttp_request *req, int status, const char *body)
 	case 405: reason = "Method Not Allowed"; break;
 	case 409: reason = "Conflict"; break;
 	case 410: reason = "Gone"; break;
+	case 413: reason = "Content Too Large"; break;
 	case 415: reason = "Unsupported Media Type"; break;
+	case 417: reason = "Expectation Failed"; break;
 	case 422: reason = "Unprocessable Entity"; break;
+	case 501: reason = "Not Implemented"; break;
 	case 503: reason = "Service Unavailable"; break;
 	default: reason = status >= 500 ? "Internal Server Error" : "Error"; break;
+	}
+	/* the request line, status and id; never the query or the body */
+	ps_info("http.request", "{s:s,s:s,s:s,s:i}", "request_id",
+		ps_request_id(req), "method", method_name(req), "path",
+		path ? path : "", "status", status);
+	if (capture && capture->req == req && !capture->status) {
+		capture->status = status;
+		capture->body = strdup(body);
 	}
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Cache-Control", "no-store");
@@ -101,10 +152,12 @@ void ps_reply_json(struct evhttp_request *req, int status, json_t *body)
 	json_decref(body);
 }
 
-char *ps_error_text(const char *code, const char *message)
+char *ps_error_text(struct evhttp_request *req, const char *code,
+		    const char *message)
 {
-	json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code,
-			      "message", message);
+	json_t *o = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code,
+			      "message", message, "request_id",
+			      ps_request_id(req));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 	json_decref(o);
@@ -114,10 +167,42 @@ char *ps_error_text(const char *code, const char *message)
 void ps_reply_error(struct evhttp_request *req, int status, const char *code,
 		    const char *message)
 {
-	char *s = ps_error_text(code, message);
+	char *s = ps_error_text(req, code, message);
 
 	ps_reply_raw(req, status, s ? s : "{}");
 	free(s);
+}
+
+/*
+ * libevent 2.1 answers what it refuses before our callback runs — a body
+ * or headers over the limits (413), a request it cannot parse (400), an
+ * Expect other than 100-continue (417), a method it does not know (501) —
+ * through evhttp_send_error(), with an HTML page, and has no hook for that
+ * (2.2 has evhttp_set_errorcb).  It calls the function through the PLT, so
+ * this definition in the program replaces it for those calls too: every
+ * answer of the server is JSON with a Request-Id.
+ */
+void evhttp_send_error(struct evhttp_request *req, int error,
+		       const char *reason)
+{
+	const char *code = "error", *msg = reason ? reason : "request refused";
+
+	switch (error) {
+	case 400: code = "bad_request"; msg = "the request could not be parsed"; break;
+	case 404: code = "not_found"; msg = "no such endpoint"; break;
+	case 413: code = "request_too_large";
+		msg = "body over 64 KiB or headers over 16 KiB"; break;
+	case 417: code = "expectation_failed"; msg = "only Expect: 100-continue"; break;
+	case 501: code = "not_implemented"; msg = "unknown method"; break;
+	}
+	if (!req->major) {	/* request line unparsed: answer as HTTP/1.1 */
+		req->major = 1;
+		req->minor = 1;
+	}
+	/* the rest of the request was not read: the connection cannot go on */
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
+			  "close");
+	ps_reply_error(req, error, code, msg);
 }
 
 char *ps_body(struct evhttp_request *req, size_t *len)
@@ -140,37 +225,4 @@ char *ps_body(struct evhttp_request *req, size_t *len)
 	if (len)
 		*len = n;
 	return s;
-}
-
-/* application/json, any case, parameters (charset=utf-8) allowed */
-static int is_json_type(const char *ct)
-{
-	static const char want[] = "application/json";
-	size_t n = sizeof(want) - 1;
-
-	if (!ct || strncasecmp(ct, want, n))
-		return 0;
-	return ct[n] == 0 || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
-}
-
-int ps_http_precheck(struct evhttp_request *req)
-{
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-				  "GET, POST");
-		ps_reply_error(req, 405, "method_not_allowed",
-			       "only GET and POST");
-		return -1;
-	}
-	if (cmd == EVHTTP_REQ_POST &&
-	    evbuffer_get_length(evhttp_request_get_input_buffer(req)) &&
-	    !is_json_type(evhttp_find_header(in, "Content-Type"))) {
-		ps_reply_error(req, 415, "unsupported_media_type",
-			       "a request body must be Content-Type: application/json");
-		return -1;
-	}
-	return 0;
 }

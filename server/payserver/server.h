@@ -51,18 +51,48 @@ const struct ps_terminal *ps_tls_terminal(struct evhttp_request *req);
 
 /* http.c */
 int ps_http_setup(struct ps_worker *w);
+/* Every reply carries Request-Id (made on first use; in error bodies too)
+ * and is logged as http.request with method, path and status. */
+const char *ps_request_id(struct evhttp_request *req);
 void ps_reply_json(struct evhttp_request *req, int status, json_t *body);
 void ps_reply_raw(struct evhttp_request *req, int status, const char *body);
 void ps_reply_error(struct evhttp_request *req, int status, const char *code,
 		    const char *message);
 /* Body as a NUL-terminated malloc'ed string (max 64 KiB), NULL if larger. */
 char *ps_body(struct evhttp_request *req, size_t *len);
-/* The checks every route shares, after authentication: only GET and POST
- * (else 405 with Allow), and a POST body only as application/json (else
- * 415).  0 to go on; otherwise the error has been answered. */
-int ps_http_precheck(struct evhttp_request *req);
-/* Error JSON text for storing in idempotency records. */
-char *ps_error_text(const char *code, const char *message);
+/* {"error": {"code", "message", "request_id"}} as text (idempotency
+ * records store it). */
+char *ps_error_text(struct evhttp_request *req, const char *code,
+		    const char *message);
+/* While set, the first reply to c->req is copied into c (status, body
+ * malloc'ed): how an idempotency record learns the answer it stores. */
+struct ps_capture {
+	struct evhttp_request *req;
+	int status;
+	char *body;
+};
+void ps_reply_capture(struct ps_capture *c);
+
+/* idem_http.c: Idempotency-Key on POSTs of both APIs.  A key belongs to
+ * its caller's scope: the terminal id, or "merchant:" + the merchant id
+ * (terminal ids have at most 8 characters, so the two never meet). */
+struct ps_idem_ctx {
+	const char *scope;
+	const char *key;	/* NULL: none sent */
+	char hash[65];		/* SHA-256 of the body */
+	/* extra headers of a replayed answer (Location), or NULL */
+	void (*replay_headers)(struct evhttp_request *req, int status,
+			       const char *body);
+};
+/* Before the POST runs: 1 to run it, 0 when answered (key malformed or
+ * missing though required: 400; other body: 422; in flight: 409; done:
+ * the stored answer with Idempotent-Replayed: true). */
+int ps_idem_enter(struct ps_worker *w, struct evhttp_request *req,
+		  struct ps_idem_ctx *x, int required);
+/* Run a POST whose handler answers before it returns, under its key:
+ * the answer is stored, except a 5xx (the key is freed for a retry). */
+void ps_idem_call(struct ps_worker *w, struct evhttp_request *req,
+		  struct ps_idem_ctx *x, void (*fn)(void *arg), void *arg);
 
 /* api_merchant.c */
 void ps_api_merchant(struct evhttp_request *req, void *arg);

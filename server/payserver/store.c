@@ -22,6 +22,7 @@ static const char *const schema[] = {
 	" updated_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,"
 	" UNIQUE (merchant_id, order_id))",
 	"CREATE INDEX IF NOT EXISTS orders_state ON orders (state, expires_at)",
+	"CREATE INDEX IF NOT EXISTS orders_list ON orders (merchant_id, created_at, id)",
 	"CREATE TABLE IF NOT EXISTS requests (id TEXT PRIMARY KEY,"
 	" order_pk TEXT NOT NULL, terminal_id TEXT NOT NULL, channel TEXT NOT NULL,"
 	" jws TEXT NOT NULL, seq BIGINT NOT NULL, state TEXT NOT NULL,"
@@ -244,6 +245,25 @@ int ps_order_transition(struct ps_db *db, const char *pk, const char *old,
 		   " attempts = attempts + $9"
 		   " WHERE id = $1 AND state = $2", p, NP(p));
 	return n < 0 ? -1 : n == 1;
+}
+
+json_t *ps_orders_list(struct ps_db *db, const struct ps_order_filter *f,
+		       int limit)
+{
+	struct ps_db_val p[] = {
+		DB_S(f->merchant_id), DB_S(f->state), DB_I(f->created_gte),
+		DB_I(f->created_lt), DB_S(f->after_pk), DB_I(f->after_created),
+		DB_I(limit),
+	};
+
+	/* every parameter appears (PostgreSQL must type each one): an empty
+	 * state or cursor switches its condition off */
+	return ps_sel(db, ORDER_COLS, "FROM orders WHERE merchant_id = $1"
+		      " AND ($2 = '' OR state = $2)"
+		      " AND created_at >= $3 AND created_at < $4"
+		      " AND ($5 = '' OR created_at < $6 OR"
+		      " (created_at = $6 AND id < $5))"
+		      " ORDER BY created_at DESC, id DESC LIMIT $7", p, NP(p));
 }
 
 json_t *ps_orders_expired(struct ps_db *db, int64_t now, int limit)

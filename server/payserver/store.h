@@ -40,6 +40,15 @@ struct ps_order_upd {
 int ps_order_transition(struct ps_db *db, const char *pk, const char *old,
 			const char *new_state, int64_t now,
 			const struct ps_order_upd *u);
+/* A merchant's orders, newest first by (created_at, id); state "" for
+ * any; times in ms, created_gte <= created_at < created_lt; after_pk ""
+ * from the start, else only orders before (after_created, after_pk). */
+struct ps_order_filter {
+	const char *merchant_id, *state, *after_pk;
+	int64_t created_gte, created_lt, after_created;
+};
+json_t *ps_orders_list(struct ps_db *db, const struct ps_order_filter *f,
+		       int limit);
 /* Pending orders whose request expired (up to limit pks). */
 json_t *ps_orders_expired(struct ps_db *db, int64_t now, int limit);
 
@@ -93,11 +102,13 @@ json_t *ps_payments_stale(struct ps_db *db, int64_t before, int limit);
 /* ---- idempotency ---- */
 /* Returns an enum ps_idem_action; for REPLAY *status and *body are set
  * (caller frees body). */
-int ps_idem_begin(struct ps_db *db, const char *terminal_id, const char *key,
+/* scope: the caller (a terminal id, "merchant:<id>"), in the column
+ * terminal_id, where records of older versions have it. */
+int ps_idem_begin(struct ps_db *db, const char *scope, const char *key,
 		  const char *body_hash, int64_t now, int *status, char **body);
-int ps_idem_finish(struct ps_db *db, const char *terminal_id, const char *key,
+int ps_idem_finish(struct ps_db *db, const char *scope, const char *key,
 		   int status, const char *body, int64_t now);
-int ps_idem_forget(struct ps_db *db, const char *terminal_id, const char *key);
+int ps_idem_forget(struct ps_db *db, const char *scope, const char *key);
 /* Finish the in-flight record of a payment (crash recovery). */
 int ps_idem_finish_payment(struct ps_db *db, const char *payment_id,
 			   int status, const char *body, int64_t now);

@@ -177,13 +177,16 @@ def smtp_receiver():
 class Env:
     """A temp dir with PKI, one bank, and server instances."""
 
-    def __init__(self, name, terminals=("T1", "T2"), bank_args=(), bank=True):
+    def __init__(self, name, terminals=("T1", "T2"), bank_args=(), bank=True,
+                 merchants=("M1",)):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="payterm-%s." % name)
         self.pki = os.path.join(self.dir, "pki")
         args = [os.path.join(ROOT, "tools", "gen-test-pki"), self.pki]
         for t in terminals:
             args += ["-t", t]
+        for m in merchants:
+            args += ["-m", m]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(self.pki, "pki.json")) as f:
             self.pkij = json.load(f)

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* payterm-server unit tests: JWS ES256, webhook HMAC, order state machine,
  * idempotency decisions, base64url, masked PAN rule, SMS URL template,
- * which delivery channels are queued. */
+ * which delivery channels are queued, query strings of the routers, field 48
+ * of the 0200. */
 #include "bankmsg.h"
 #include "deliver.h"
 #include "fsm.h"
 #include "idem.h"
 #include "jws.h"
 #include "netguard.h"
+#include "route.h"
 #include "util.h"
 #include "whsig.h"
 #include "../check_main.h"
@@ -61,6 +63,44 @@ static EVP_PKEY *gen_p256(void)
 {
 	return EVP_EC_gen("P-256");
 }
+
+START_TEST(query_strings)
+{
+	struct ps_query q;
+	const char *bad = NULL;
+	const char *ok = "limit starting_after state created[gte] created[lt]";
+
+	ck_assert_int_eq(ps_query_parse(&q, NULL, ok, &bad), 0);
+	ck_assert_int_eq(q.n, 0);
+	/* keys and values percent-decoded, '+' a space, empty pieces skipped */
+	ck_assert_int_eq(ps_query_parse(&q, "limit=5&&created%5Bgte%5D=7&state=a+b%21",
+					ok, &bad), 0);
+	ck_assert_str_eq(ps_query_get(&q, "limit"), "5");
+	ck_assert_str_eq(ps_query_get(&q, "created[gte]"), "7");
+	ck_assert_str_eq(ps_query_get(&q, "state"), "a b!");
+	ck_assert_ptr_null(ps_query_get(&q, "LIMIT"));
+	ps_query_free(&q);
+	ck_assert_int_eq(ps_query_parse(&q, "limit", ok, &bad), 0);
+	ck_assert_str_eq(ps_query_get(&q, "limit"), "");
+	ps_query_free(&q);
+	/* unknown (also by case, or a prefix of a known one): -2 */
+	ck_assert_int_eq(ps_query_parse(&q, "expand=x", ok, &bad), -2);
+	ps_query_free(&q);
+	ck_assert_int_eq(ps_query_parse(&q, "Limit=1", ok, &bad), -2);
+	ps_query_free(&q);
+	ck_assert_int_eq(ps_query_parse(&q, "lim=1", ok, &bad), -2);
+	ps_query_free(&q);
+	ck_assert_int_eq(ps_query_parse(&q, "x=1", "", &bad), -2);
+	ps_query_free(&q);
+	/* repeated, NUL, empty key: -1 */
+	ck_assert_int_eq(ps_query_parse(&q, "limit=1&limit=2", ok, &bad), -1);
+	ps_query_free(&q);
+	ck_assert_int_eq(ps_query_parse(&q, "state=a%00b", ok, &bad), -1);
+	ps_query_free(&q);
+	ck_assert_int_eq(ps_query_parse(&q, "=1", ok, &bad), -1);
+	ps_query_free(&q);
+}
+END_TEST
 
 START_TEST(jws_roundtrip)
 {
@@ -334,6 +374,7 @@ int main(void)
 	tcase_add_test(t, request_hash_field48);
 	tcase_add_test(t, sms_template);
 	tcase_add_test(t, notice_channels);
+	tcase_add_test(t, query_strings);
 	tcase_set_timeout(t, 30);
 	suite_add_tcase(s, t);
 	return pt_check_run(s);
