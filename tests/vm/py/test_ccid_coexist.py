@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'fakes'))
 import emv_card  # noqa: E402
 from payterm_uapi import Reader, TestRunner, wait_until  # noqa: E402
 from test_ccid import CARDS, bound_driver, ccid_interfaces, select, sw  # noqa: E402
-from test_ccid_pcsc import Pcsc  # noqa: E402
+from test_ccid_pcsc import Pcsc, pcscd_argv  # noqa: E402
 
 T = TestRunner()
 USB = '/sys/bus/usb/devices/'
@@ -220,7 +220,7 @@ def test_pcscd_gets_the_other_reader_only():
     pay, other = STATE['pay'], STATE['other']
     os.makedirs('/run/pcscd', exist_ok=True)
     STATE['pcscd'] = subprocess.Popen(
-        ['pcscd', '--foreground', '--debug'], stdout=open(PCSCD_LOG, 'w'),
+        pcscd_argv('--foreground', '--debug'), stdout=open(PCSCD_LOG, 'w'),
         stderr=subprocess.STDOUT)
     pc = None
 

@@ -134,10 +134,22 @@ def emv_card_ne(c):
     return 0
 
 
+def pcscd_argv(*args):
+    """pcscd with ARGS, without its polkit check where it has one.
+
+    pcsc-lite 2.x (Debian 13) asks polkit whether a client may connect and
+    refuses every client when there is no polkitd, as in this VM; 1.9
+    (Debian 12) lets them in.  Only root uses it here: the check is moot.
+    """
+    out = subprocess.run(['pcscd', '--help'], capture_output=True, text=True)
+    extra = ['--disable-polkit'] if '--disable-polkit' in out.stdout + out.stderr else []
+    return ['pcscd', *args, *extra]
+
+
 def start_pcscd():
     subprocess.run(['rmmod', 'payterm_ccid'], check=False)
     os.makedirs('/run/pcscd', exist_ok=True)
-    p = subprocess.Popen(['pcscd', '-f'], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen(pcscd_argv('-f'), stdout=subprocess.DEVNULL,
                          stderr=open('/tmp/pcscd.log', 'w'))
     pc = None
     deadline = time.monotonic() + 20
