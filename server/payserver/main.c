@@ -38,10 +38,17 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Runs in the worker's loop: a loopbreak from another thread before the
+ * loop has started would be forgotten (event_base_loop clears the flag). */
+static void worker_stop(evutil_socket_t fd, short ev, void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
 static int worker_init(struct ps_worker *w, int id)
 {
 	const struct ps_config *c = ps_srv.cfg;
-	struct timeval tv = { 0, 200 * 1000 }, sec = { 1, 0 };
+	struct timeval tv = { 0, 200 * 1000 }, beat = { 0, 250 * 1000 };
 
 	w->id = id;
 	w->srv = &ps_srv;
@@ -55,9 +62,10 @@ static int worker_init(struct ps_worker *w, int id)
 	w->tick = event_new(w->base, -1, EV_PERSIST, ps_worker_tick, w);
 	event_add(w->tick, &tv);
 	w->beat = event_new(w->base, -1, EV_PERSIST, ps_service_beat, w);
-	if (!w->tick || !w->beat)
+	w->stop = event_new(w->base, -1, 0, worker_stop, w->base);
+	if (!w->tick || !w->beat || !w->stop)
 		return -1;
-	event_add(w->beat, &sec);
+	event_add(w->beat, &beat);
 	ps_service_beat(-1, 0, w);
 	return 0;
 }
@@ -69,6 +77,8 @@ static void worker_fini(struct ps_worker *w)
 		event_free(w->tick);
 	if (w->beat)
 		event_free(w->beat);
+	if (w->stop)
+		event_free(w->stop);
 	ps_bank_free(w->bank);
 	if (w->http_merchant)
 		evhttp_free(w->http_merchant);
@@ -266,7 +276,7 @@ int main(int argc, char **argv)
 	ps_info("server.stopping", "{s:i}", "signal", sig);
 	ps_srv.stopping = 1;
 	for (i = 0; i < ps_srv.cfg->workers; i++)
-		event_base_loopbreak(ws[i].base);
+		event_active(ws[i].stop, 0, 0);
 	for (i = 0; i < ps_srv.cfg->workers; i++)
 		pthread_join(ws[i].thread, NULL);
 	pthread_join(outbox, NULL);

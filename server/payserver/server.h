@@ -42,6 +42,7 @@ struct ps_worker {
 	struct event *tick;		/* reversals, stale payments */
 	struct event *beat;		/* heartbeat for the watchdog */
 	int64_t beat_ms;		/* CLOCK_MONOTONIC of the last beat */
+	struct event *stop;		/* activated by the main thread */
 	pthread_t thread;
 };
 

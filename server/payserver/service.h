@@ -14,7 +14,7 @@
 /* sd_notify "STATUS=..." (printf format) */
 void ps_service_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ps_service_ready(void);
-/* Per-worker heartbeat event callback (every second). */
+/* Per-worker heartbeat event callback (every 250 ms). */
 void ps_service_beat(evutil_socket_t fd, short ev, void *arg);
 /* Until SIGTERM or SIGINT (returned): SIGHUP reopens the log; the watchdog
  * is fed when WATCHDOG_USEC asks for it.  set: the blocked signals. */
