@@ -416,7 +416,7 @@ void ps_config_print_keys(FILE *f)
 	const struct ckey *k;
 	size_t t;
 
-	fprintf(f, "comment\tstring\t-\tany text, ignored (allowed in every object)\n");
+	fprintf(f, "comment\tstring\t(none)\tany text, ignored (allowed in every object)\n");
 	for (t = 0; t < sizeof(tabs) / sizeof(tabs[0]); t++)
 		for (k = tabs[t]; k->name; k++) {
 			fprintf(f, "%s\t%s", k->name, type_name(k->type));
