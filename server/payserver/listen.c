@@ -127,6 +127,7 @@ fail:
 int ps_listen_activated(struct ps_listener *const *ls, int nls,
 			const char **why, const char **bad_name)
 {
+	static char bad_buf[64];
 	char **names = NULL;
 	int n = sd_listen_fds_with_names(1, &names), i, j, rc = 0;
 
@@ -147,7 +148,8 @@ int ps_listen_activated(struct ps_listener *const *ls, int nls,
 				*why = j == nls ? "socket name is not merchant or terminal" :
 				       "not a listening stream socket";
 				/* the message must outlive names[] */
-				*bad_name = strdup(nm);
+				snprintf(bad_buf, sizeof(bad_buf), "%s", nm);
+				*bad_name = bad_buf;
 				rc = -1;
 			}
 			close(fd);
@@ -158,7 +160,8 @@ int ps_listen_activated(struct ps_listener *const *ls, int nls,
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		if (add_fd(ls[j], fd)) {
 			*why = "too many sockets of one name";
-			*bad_name = strdup(nm);
+			snprintf(bad_buf, sizeof(bad_buf), "%s", nm);
+			*bad_name = bad_buf;
 			rc = -1;
 			continue;
 		}
