@@ -97,6 +97,9 @@ int ps_listen_bind(struct ps_listener *l, const char *spec,
 		int only = v6only || has4;
 
 		*why = "socket";
+		/* a host without IPv6 still serves "*:PORT" on IPv4 */
+		if (fd < 0 && errno == EAFNOSUPPORT && ai->ai_family == AF_INET6 && has4)
+			continue;
 		if (fd < 0)
 			goto fail;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -106,8 +109,12 @@ int ps_listen_bind(struct ps_listener *l, const char *spec,
 			goto fail;
 		}
 		*why = "bind";
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) || (*why = "listen",
-		    listen(fd, 1024))) {
+		rc = bind(fd, ai->ai_addr, ai->ai_addrlen);
+		if (!rc) {
+			*why = "listen";
+			rc = listen(fd, 1024);
+		}
+		if (rc) {
 			int e = errno;
 
 			close(fd);
