@@ -45,7 +45,9 @@ INSTALL_SBIN := $(B)/paytermd $(B)/payterm-server $(B)/payterm-bank
 INSTALL_BIN := $(B)/paytermctl $(B)/payterm-keytool
 UNITS := $(B)/subst/daemon/systemd/paytermd.service \
 	$(B)/subst/server/systemd/payterm-server.service \
-	$(B)/subst/server/systemd/payterm-bank.service
+	$(B)/subst/server/systemd/payterm-bank.service \
+	server/systemd/payterm-server-merchant.socket \
+	server/systemd/payterm-server-terminal.socket
 MANPAGES := $(wildcard man/*.[1-8])
 DBUS_XML := $(wildcard daemon/dbus/*.xml)
 
@@ -76,7 +78,7 @@ install-userspace: programs $(UNITS)
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	$(call install_files,0644,$(DOCDIR),daemon/systemd/paytermd.conf.example $(wildcard docs/*.md))
 	$(call install_files,0644,$(SERVER_DOCDIR),server/systemd/payterm-server.json.example \
-		server/systemd/payterm-bank.json.example)
+		server/systemd/payterm-bank.json.example docs/payserver.md docs/protocol.md)
 	$(if $(PT_CRYPTO_SO),$(MAKE) --no-print-directory install-lib)
 
 # The shared crypto library and the public C headers (libpaytermcrypto-dev).

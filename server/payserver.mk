@@ -5,7 +5,7 @@ PS_SRCS := $(filter-out server/payserver/main.c,$(sort $(wildcard server/payserv
 PS_OBJS := $(PS_SRCS:%.c=$(B)/obj/%.o)
 PS_LIB := $(B)/libpayserver.a
 PS_BIN := $(B)/payterm-server
-PS_LDLIBS = $(call pkg_libs,libevent_openssl libevent_pthreads libevent openssl jansson sqlite3 libpq libcurl) -lpthread
+PS_LDLIBS = $(call pkg_libs,libevent_openssl libevent_pthreads libevent openssl jansson sqlite3 libpq libcurl libsystemd) -lpthread
 # The ISO 8583 codec (server/iso8583/, owned by the bank simulator) once present.
 PS_ISO_LIB = $(PT_ISO8583_LIB)
 # libpaytermcrypto (lib/crypto/): pt_hex_decode.
@@ -15,7 +15,8 @@ LIBS += $(PS_LIB)
 PROGRAMS += $(PS_BIN)
 
 $(B)/obj/server/payserver/%.o $(B)/obj/tests/unit/server/%.o: \
-	BASE_CFLAGS += -Iserver/payserver -Iserver/iso8583 -Ilib/crypto
+	BASE_CFLAGS += -Iserver/payserver -Iserver/iso8583 -Ilib/crypto \
+	-DPS_VERSION='"$(VERSION)"'
 
 $(PS_LIB): $(PS_OBJS)
 	@mkdir -p $(dir $@)

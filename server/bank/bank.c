@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
 #include <openssl/hmac.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,6 +75,71 @@ static int hexkey(json_t *o, const char *name, uint8_t *out, size_t min,
 	return 0;
 }
 
+/* Every key of the file and its JSON type: anything else is an error that
+ * names the key (a typo must not silently become a default). */
+struct bank_key {
+	const char *key;
+	json_type type;
+};
+
+static const struct bank_key cfg_keys[] = {
+	{ "comment", JSON_STRING }, { "listen", JSON_STRING },
+	{ "port", JSON_INTEGER }, { "db", JSON_STRING },
+	{ "pan_key", JSON_STRING }, { "pvk", JSON_STRING },
+	{ "decimalization_table", JSON_STRING }, { "imk_ac", JSON_STRING },
+	{ "cvm_limit", JSON_INTEGER }, { "max_pin_tries", JSON_INTEGER },
+	{ "bdks", JSON_ARRAY },
+}, bdk_keys[] = {
+	{ "comment", JSON_STRING }, { "scheme", JSON_STRING },
+	{ "id", JSON_STRING }, { "ksi", JSON_STRING }, { "key", JSON_STRING },
+};
+
+static char cfg_msg[200];
+
+static int check_keys(json_t *o, const char *where,
+		      const struct bank_key *tab, size_t n, const char **err)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(o, k, v) {
+		for (i = 0; i < n && strcmp(tab[i].key, k); i++)
+			;
+		if (i == n) {
+			snprintf(cfg_msg, sizeof(cfg_msg), "%s%s: unknown key", where, k);
+			*err = cfg_msg;
+			return -1;
+		}
+		if (json_typeof(v) != tab[i].type) {
+			snprintf(cfg_msg, sizeof(cfg_msg), "%s%s: expected %s", where, k,
+				 tab[i].type == JSON_INTEGER ? "an integer" :
+				 tab[i].type == JSON_ARRAY ? "an array" : "a string");
+			*err = cfg_msg;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A relative "db" is taken from the configuration file's directory. */
+static int cfg_db_path(struct bank_cfg *c, const char *path, const char *db)
+{
+	char *tmp, *dir;
+	int n;
+
+	if (db[0] == '/') {
+		n = snprintf(c->db, sizeof(c->db), "%s", db);
+		return n > 0 && (size_t)n < sizeof(c->db) ? 0 : -1;
+	}
+	tmp = strdup(path);
+	dir = tmp ? realpath(dirname(tmp), NULL) : NULL;
+	free(tmp);
+	n = dir ? snprintf(c->db, sizeof(c->db), "%s/%s", dir, db) : -1;
+	free(dir);
+	return n > 0 && (size_t)n < sizeof(c->db) ? 0 : -1;
+}
+
 int bank_cfg_load(struct bank_cfg *c, const char *path, const char **err)
 {
 	json_error_t je;
@@ -89,21 +156,49 @@ int bank_cfg_load(struct bank_cfg *c, const char *path, const char **err)
 	c->slow_amount = -1;
 	c->bad_resp_mac_amount = -1;
 	snprintf(c->dectab, sizeof(c->dectab), "0123456789012345");
-	root = json_load_file(path, 0, &je);
-	if (!root) {
-		*err = "cannot read or parse the config file";
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!root || !json_is_object(root)) {
+		snprintf(cfg_msg, sizeof(cfg_msg), "cannot read or parse: line %d: %s",
+			 root ? 1 : je.line, root ? "not a JSON object" : je.text);
+		*err = cfg_msg;
+		json_decref(root);
 		return -1;
+	}
+	if (check_keys(root, "", cfg_keys, sizeof(cfg_keys) / sizeof(cfg_keys[0]), err))
+		goto out;
+	json_array_foreach(json_object_get(root, "bdks"), i, v) {
+		char where[32];
+
+		snprintf(where, sizeof(where), "bdks[%zu].", i);
+		if (!json_is_object(v)) {
+			snprintf(cfg_msg, sizeof(cfg_msg), "bdks[%zu]: expected an object", i);
+			*err = cfg_msg;
+			goto out;
+		}
+		if (check_keys(v, where, bdk_keys, sizeof(bdk_keys) / sizeof(bdk_keys[0]), err))
+			goto out;
 	}
 	if ((s = json_string_value(json_object_get(root, "listen"))))
 		snprintf(c->listen, sizeof(c->listen), "%s", s);
 	if ((v = json_object_get(root, "port")))
 		c->port = (int)json_integer_value(v);
-	if ((s = json_string_value(json_object_get(root, "db"))))
-		snprintf(c->db, sizeof(c->db), "%s", s);
+	if (c->port < 0 || c->port > 65535) {
+		*err = "port: 0..65535";
+		goto out;
+	}
+	if ((s = json_string_value(json_object_get(root, "db"))) &&
+	    (!*s || cfg_db_path(c, path, s))) {
+		*err = "db: empty or too long a path";
+		goto out;
+	}
 	if ((v = json_object_get(root, "cvm_limit")))
 		c->cvm_limit = json_integer_value(v);
 	if ((v = json_object_get(root, "max_pin_tries")))
 		c->max_pin_tries = (int)json_integer_value(v);
+	if (c->max_pin_tries < 1 || c->max_pin_tries > 99 || c->cvm_limit < 0) {
+		*err = "max_pin_tries: 1..99; cvm_limit: not negative";
+		goto out;
+	}
 	if ((s = json_string_value(json_object_get(root,
 						   "decimalization_table")))) {
 		if (strlen(s) != 16) {

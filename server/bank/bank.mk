@@ -6,7 +6,8 @@ PT_BANK_LIBS := $(B)/libpaytermiso8583.a $(B)/libpaytermcommon.a $(PT_CRYPTO_LIB
 PT_BANK_LDLIBS = $(call pkg_libs,jansson sqlite3) $(PT_CRYPTO_LDLIBS)
 
 $(B)/obj/server/bank/%.o $(B)/obj/tests/unit/bank/%.o: \
-	BASE_CFLAGS += -Iserver/bank -Iserver/iso8583 -Ilib/crypto -Ilib/common
+	BASE_CFLAGS += -Iserver/bank -Iserver/iso8583 -Ilib/crypto -Ilib/common \
+	-DPT_BANK_VERSION='"$(VERSION)"'
 
 PROGRAMS += $(B)/payterm-bank $(B)/payterm-bank-client
 

@@ -23,6 +23,10 @@
 #include "bank.h"
 #include "iso8583.h"
 
+#ifndef PT_BANK_VERSION
+#define PT_BANK_VERSION "0.1.0"
+#endif
+
 static struct bank bank;
 static volatile sig_atomic_t stop_flag, toggle_flag;
 static atomic_int nconns;
@@ -93,7 +97,16 @@ static void usage(FILE *f)
 		"  --drop-amount A      never answer 0200s of amount A (timeout tests)\n"
 		"  --bad-resp-mac-amount A  answer 0200s of amount A with a wrong\n"
 		"                       response MAC (terminal tests)\n"
-		"  --max-conns N        concurrent connections (default 256)\n");
+		"  --max-conns N        concurrent connections (default 256)\n"
+		"  -h, --help           print this help, then exit\n"
+		"  -V, --version        print the version, then exit\n");
+}
+
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "payterm-bank: %s%s%s%s\nTry 'payterm-bank --help'.\n",
+		what, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	return 2;
 }
 
 int main(int argc, char **argv)
@@ -112,6 +125,7 @@ int main(int argc, char **argv)
 		{ "bad-resp-mac-amount", required_argument, NULL, 'B' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *config = NULL, *db = NULL, *init = NULL, *listen_addr = NULL;
@@ -123,7 +137,8 @@ int main(int argc, char **argv)
 	socklen_t sl = sizeof(sa);
 	struct sigaction sig = { .sa_handler = on_signal };
 
-	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while ((opt = getopt_long(argc, argv, ":c:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config = optarg; break;
 		case 'd': db = optarg; break;
@@ -138,13 +153,15 @@ int main(int argc, char **argv)
 		case 'B': bad_mac_amount = atoll(optarg); break;
 		case 'm': max_conns = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V': printf("payterm-bank %s\n", PT_BANK_VERSION); return 0;
+		case ':': return usage_error("missing argument to", argv[optind - 1]);
+		default: return usage_error("unknown option", argv[optind - 1]);
 		}
 	}
-	if (!config || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return usage_error("unexpected argument", argv[optind]);
+	if (!config)
+		return usage_error("no configuration (--config FILE)", NULL);
 	prctl(PR_SET_DUMPABLE, 0);	/* keys in memory: no core dumps */
 	if (bank_cfg_load(&cfg, config, &err)) {
 		bank_log("error", "config", "\"file\":\"%s\",\"error\":\"%s\"",

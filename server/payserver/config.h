@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct ps_merchant {
 	char *id;
@@ -23,6 +24,7 @@ struct ps_terminal {
 struct ps_config {
 	char *merchant_listen;	/* host:port, HTTPS + API key */
 	char *terminal_listen;	/* host:port, HTTPS + client certificate */
+	bool listen_v6only;	/* [::] without IPv4-mapped clients */
 	char *tls_cert, *tls_key, *tls_client_ca;
 	char *jws_key, *jws_kid;
 	char *db;		/* sqlite:PATH | postgresql://... */
@@ -60,8 +62,12 @@ struct ps_config {
 	int n_terminals;
 };
 
-/* Load and validate; on error prints the reason to stderr, returns NULL. */
+/* Load and validate; on error prints the reasons to stderr (file and key
+ * named), returns NULL.  Unknown keys and wrong types are errors; relative
+ * paths are resolved against the file's directory. */
 struct ps_config *ps_config_load(const char *path);
+/* The key table: key, type, default, meaning; one line each, tab-separated. */
+void ps_config_print_keys(FILE *f);
 void ps_config_free(struct ps_config *c);
 
 const struct ps_merchant *ps_config_merchant(const struct ps_config *c,

@@ -26,10 +26,12 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 					      BEV_OPT_CLOSE_ON_FREE);
 }
 
-static struct evhttp *mk_http(struct ps_worker *w, SSL_CTX *ctx, int fd,
+static struct evhttp *mk_http(struct ps_worker *w, SSL_CTX *ctx,
+			      const struct ps_listener *l,
 			      void (*cb)(struct evhttp_request *, void *))
 {
 	struct evhttp *h = evhttp_new(w->base);
+	int i;
 
 	if (!h)
 		return NULL;
@@ -47,19 +49,23 @@ static struct evhttp *mk_http(struct ps_worker *w, SSL_CTX *ctx, int fd,
 				   EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
 				   EVHTTP_REQ_PATCH);
 	evhttp_set_default_content_type(h, "application/json");
-	if (!evhttp_accept_socket_with_handle(h, fd)) {
-		evhttp_free(h);
-		return NULL;
+	for (i = 0; i < l->n; i++) {
+		if (!evhttp_accept_socket_with_handle(h, l->fd[i])) {
+			evhttp_free(h);
+			return NULL;
+		}
 	}
 	return h;
 }
 
 int ps_http_setup(struct ps_worker *w)
 {
-	w->http_merchant = mk_http(w, w->srv->merchant_ctx, w->srv->merchant_fd,
+	w->http_merchant = mk_http(w, w->srv->merchant_ctx, &w->srv->merchant,
 				   ps_api_merchant);
-	w->http_terminal = mk_http(w, w->srv->terminal_ctx, w->srv->terminal_fd,
+	w->http_terminal = mk_http(w, w->srv->terminal_ctx, &w->srv->terminal,
 				   ps_api_terminal);
+	if (w->http_merchant)
+		ps_health_register(w->http_merchant, w);
 	return w->http_merchant && w->http_terminal ? 0 : -1;
 }
 

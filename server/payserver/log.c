@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 static int log_fd = 2;
+static char *log_path;	/* NULL: standard error */
 static enum ps_log_level log_min = PS_LOG_INFO;
 
 int ps_log_open(const char *path, enum ps_log_level min)
@@ -27,6 +28,27 @@ int ps_log_open(const char *path, enum ps_log_level min)
 		log_fd = 2;
 		return -1;
 	}
+	free(log_path);
+	log_path = strdup(path);
+	return 0;
+}
+
+int ps_log_reopen(void)
+{
+	int fd;
+
+	if (!log_path)
+		return 0;
+	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	/* dup2 swaps the file under log_fd at once: a line another thread
+	 * writes meanwhile goes whole to the old file or the new one */
+	if (dup2(fd, log_fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -35,6 +57,8 @@ void ps_log_close(void)
 	if (log_fd > 2)
 		close(log_fd);
 	log_fd = 2;
+	free(log_path);
+	log_path = NULL;
 }
 
 static const char *lvl_name(enum ps_log_level l)

@@ -13,6 +13,10 @@ enum ps_log_level { PS_LOG_DEBUG, PS_LOG_INFO, PS_LOG_WARN, PS_LOG_ERROR };
 /* Log to this file (append) or to stderr when path is NULL or "-". */
 int ps_log_open(const char *path, enum ps_log_level min);
 void ps_log_close(void);
+/* Open the log file's path again (logrotate moved it away; SIGHUP); the
+ * old file is closed.  Nothing to do for standard error.  -1: the old file
+ * stays in use. */
+int ps_log_reopen(void);
 /* fmt: json_pack object format without the braces' content restriction,
  * e.g. "{s:s,s:I}"; NULL for no extra fields. */
 void ps_log(enum ps_log_level lvl, const char *event, const char *fmt, ...);

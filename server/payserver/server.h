@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "listen.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -24,7 +25,7 @@ struct ps_srv {
 	struct ps_config *cfg;
 	EVP_PKEY *jws_key;
 	SSL_CTX *merchant_ctx, *terminal_ctx;
-	int merchant_fd, terminal_fd;
+	struct ps_listener merchant, terminal;
 	volatile int stopping;
 };
 
@@ -39,6 +40,9 @@ struct ps_worker {
 	struct ps_bank *bank;
 	struct ps_waiter *waiters;	/* long-polling terminals */
 	struct event *tick;		/* reversals, stale payments */
+	struct event *beat;		/* heartbeat for the watchdog */
+	int64_t beat_ms;		/* CLOCK_MONOTONIC of the last beat */
+	struct event *stop;		/* activated by the main thread */
 	pthread_t thread;
 };
 
@@ -93,6 +97,9 @@ int ps_idem_enter(struct ps_worker *w, struct evhttp_request *req,
  * the answer is stored, except a 5xx (the key is freed for a retry). */
 void ps_idem_call(struct ps_worker *w, struct evhttp_request *req,
 		  struct ps_idem_ctx *x, void (*fn)(void *arg), void *arg);
+
+/* health.c: GET /healthz, /readyz on this server */
+void ps_health_register(struct evhttp *h, struct ps_worker *w);
 
 /* api_merchant.c */
 void ps_api_merchant(struct evhttp_request *req, void *arg);
