@@ -113,7 +113,7 @@ deb:
 check-deb:
 	tools/fresh-root -- tests/pkg/t-deb
 
-# Debian 12 with payterm installed, upgraded to Debian 13 (~15 min; not in
+# Debian 12 with payterm installed, upgraded to Debian 13 (~6 min; not in
 # make check or CI: docs/packaging.md).
 check-upgrade:
 	tools/fresh-root -- tests/pkg/t-upgrade
