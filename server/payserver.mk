@@ -8,14 +8,15 @@ PS_BIN := $(B)/payterm-server
 PS_LDLIBS = $(call pkg_libs,libevent_openssl libevent_pthreads libevent openssl jansson sqlite3 libpq libcurl libsystemd) -lpthread
 # The ISO 8583 codec (server/iso8583/, owned by the bank simulator) once present.
 PS_ISO_LIB = $(PT_ISO8583_LIB)
-# libpaytermcrypto (lib/crypto/): pt_hex_decode.
-PS_CRYPTO_LIB = $(PT_CRYPTO_LIB)
+# libpaytermcrypto (lib/crypto/): pt_hex_decode.  libpaytermcommon
+# (lib/common/): hex, base64url, the ES256 JWS primitive, wiping.
+PS_CRYPTO_LIB = $(B)/libpaytermcommon.a $(PT_CRYPTO_LIB)
 
 LIBS += $(PS_LIB)
 PROGRAMS += $(PS_BIN)
 
 $(B)/obj/server/payserver/%.o $(B)/obj/tests/unit/server/%.o: \
-	BASE_CFLAGS += -Iserver/payserver -Iserver/iso8583 -Ilib/crypto \
+	BASE_CFLAGS += -Iserver/payserver -Iserver/iso8583 -Ilib/crypto -Ilib/common \
 	-DPS_VERSION='"$(VERSION)"'
 
 $(PS_LIB): $(PS_OBJS)

@@ -3,19 +3,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "payterm-jws.h"
 #include "request.h"
 
 #define MAX_SKEW 300
+/* the longest request taken (txn.h: struct pd_request.jws) */
+#define PD_REQUEST_MAX_JWS 8192
 
 /* exp - iat at most this ([server] request_max_lifetime) */
 static int64_t max_lifetime = PD_REQUEST_MAX_LIFETIME;
@@ -27,99 +26,7 @@ void pd_request_set_max_lifetime(int64_t seconds)
 
 EVP_PKEY *pd_request_load_key(const char *path)
 {
-	EVP_PKEY *k = NULL;
-	FILE *f = fopen(path, "re");
-	X509 *x;
-
-	if (!f)
-		return NULL;
-	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	if (!k) {
-		rewind(f);
-		x = PEM_read_X509(f, NULL, NULL, NULL);
-		if (x) {
-			k = X509_get_pubkey(x);
-			X509_free(x);
-		}
-	}
-	fclose(f);
-	if (k && (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
-		  EVP_PKEY_get_bits(k) != 256)) {
-		EVP_PKEY_free(k);
-		k = NULL;
-	}
-	return k;
-}
-
-/* base64url without padding -> bytes; returns length or -1 */
-static long b64url_decode(const char *in, size_t len, unsigned char *out,
-			  size_t cap)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned long acc = 0;
-	size_t i, n = 0;
-	int bits = 0;
-
-	if (len % 4 == 1)
-		return -1;
-	for (i = 0; i < len; i++) {
-		const char *p = in[i] ? strchr(tbl, in[i]) : NULL;
-
-		if (!p)
-			return -1;
-		acc = acc << 6 | (unsigned long)(p - tbl);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == cap)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	/* leftover bits must be zero (canonical encoding) */
-	if (acc & ((1UL << bits) - 1))
-		return -1;
-	return (long)n;
-}
-
-static json_t *decode_json(const char *in, size_t len)
-{
-	unsigned char buf[4096];
-	long n = b64url_decode(in, len, buf, sizeof(buf));
-
-	if (n < 0)
-		return NULL;
-	return json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES,
-			  NULL);
-}
-
-static int verify_sig(EVP_PKEY *key, const char *signing_input, size_t silen,
-		      const unsigned char raw[64])
-{
-	ECDSA_SIG *sig = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
-	unsigned char *der = NULL;
-	EVP_MD_CTX *md = NULL;
-	int derlen, ok = 0;
-
-	if (!sig || !r || !s || !ECDSA_SIG_set0(sig, r, s)) {
-		BN_free(r);
-		BN_free(s);
-		goto out;
-	}
-	derlen = i2d_ECDSA_SIG(sig, &der);
-	md = EVP_MD_CTX_new();
-	if (derlen > 0 && md &&
-	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
-	    EVP_DigestVerify(md, der, (size_t)derlen,
-			     (const unsigned char *)signing_input, silen) == 1)
-		ok = 1;
-out:
-	EVP_MD_CTX_free(md);
-	OPENSSL_free(der);
-	ECDSA_SIG_free(sig);
-	return ok;
+	return ptc_jws_load_public(path);
 }
 
 static int copy_str(json_t *o, const char *k, char *dst, size_t cap,
@@ -142,38 +49,24 @@ enum pd_req_err pd_request_verify(EVP_PKEY *key, const char *jws,
 				  struct pd_request *req, char *why,
 				  size_t whylen)
 {
-	const char *d1, *d2;
-	unsigned char sig[80];
-	json_t *hdr = NULL, *pl = NULL, *amt, *exp, *iat;
+	json_t *pl = NULL, *amt, *exp, *iat;
 	enum pd_req_err e = PD_REQ_MALFORMED;
-	const char *alg, *tid;
-	long n;
+	const char *tid;
+	int rc;
 
 	memset(req, 0, sizeof(*req));
 	snprintf(why, whylen, "malformed request");
-	if (!jws || strlen(jws) > 8192)
-		return e;
-	d1 = strchr(jws, '.');
-	d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-	if (!d1 || !d2 || strchr(d2 + 1, '.'))
-		return e;
-	hdr = decode_json(jws, (size_t)(d1 - jws));
-	if (!json_is_object(hdr))
-		goto out;
-	alg = json_string_value(json_object_get(hdr, "alg"));
-	if (!alg || strcmp(alg, "ES256") || json_object_get(hdr, "crit")) {
-		snprintf(why, whylen, "request not signed with ES256");
-		e = PD_REQ_FORGED;
-		goto out;
+	/* the structure, alg and signature: the shared primitive */
+	rc = ptc_jws_verify(key, jws, PD_REQUEST_MAX_JWS, NULL, &pl);
+	if (rc == -ENOTSUP || rc == -EKEYREJECTED) {
+		snprintf(why, whylen, rc == -ENOTSUP ?
+			 "request not signed with ES256" :
+			 "request signature does not verify");
+		return PD_REQ_FORGED;
 	}
-	n = b64url_decode(d2 + 1, strlen(d2 + 1), sig, sizeof(sig));
-	if (n != 64 || !verify_sig(key, jws, (size_t)(d2 - jws), sig)) {
-		snprintf(why, whylen, "request signature does not verify");
-		e = PD_REQ_FORGED;
-		goto out;
-	}
+	if (rc && rc != -EPROTO)
+		return e;
 	/* signed by the server from here on; still check every claim */
-	pl = decode_json(d1 + 1, (size_t)(d2 - d1 - 1));
 	amt = json_object_get(pl, "amount");
 	exp = json_object_get(pl, "exp");
 	iat = json_object_get(pl, "iat");
@@ -243,7 +136,6 @@ enum pd_req_err pd_request_verify(EVP_PKEY *key, const char *jws,
 	e = PD_REQ_OK;
 	why[0] = '\0';
 out:
-	json_decref(hdr);
 	json_decref(pl);
 	return e;
 }

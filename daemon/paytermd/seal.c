@@ -5,6 +5,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 
+#include "payterm-common.h"
 #include "payterm_crypto.h"
 #include "seal.h"
 #include "secure.h"
@@ -194,13 +195,7 @@ static int put_lll_hex(uint8_t *out, size_t cap, size_t *off,
 
 void pd_req_hash_hex(const uint8_t h[PD_REQ_HASH_LEN], char out[65])
 {
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < PD_REQ_HASH_LEN; i++) {
-		out[2 * i] = hx[h[i] >> 4];
-		out[2 * i + 1] = hx[h[i] & 15];
-	}
-	out[64] = '\0';
+	ptc_hex_encode_lower(h, PD_REQ_HASH_LEN, out, 65);
 }
 
 /* 048 LLL then the 64 hex digits, as the codec writes field 48 */

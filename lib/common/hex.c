@@ -4,7 +4,7 @@
 
 #include "payterm-common.h"
 
-static const char hexdigits[] = "0123456789ABCDEF";
+static const char upper[] = "0123456789ABCDEF", lower[] = "0123456789abcdef";
 
 size_t ptc_hex_encoded_size(size_t len, char sep)
 {
@@ -13,8 +13,10 @@ size_t ptc_hex_encoded_size(size_t len, char sep)
 	return len * 2 + (sep ? len - 1 : 0) + 1;
 }
 
-int ptc_hex_encode(const void *in, size_t len, char *out, size_t out_size,
-		  char sep)
+/* Hand-written: OPENSSL_buf2hexstr() is upper case only and would make
+ * paytermctl, which has no other use for libcrypto, link it. */
+static int encode(const void *in, size_t len, char *out, size_t out_size,
+		  char sep, const char *hexdigits)
 {
 	const unsigned char *p = in;
 	size_t i, o = 0;
@@ -31,6 +33,18 @@ int ptc_hex_encode(const void *in, size_t len, char *out, size_t out_size,
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+int ptc_hex_encode(const void *in, size_t len, char *out, size_t out_size,
+		  char sep)
+{
+	return encode(in, len, out, out_size, sep, upper);
+}
+
+int ptc_hex_encode_lower(const void *in, size_t len, char *out,
+			 size_t out_size)
+{
+	return encode(in, len, out, out_size, 0, lower);
 }
 
 static int nibble(char c)
@@ -75,5 +89,29 @@ int ptc_hex_decode(const char *hex, void *out, size_t out_size,
 		hex += 2;
 	}
 	*out_len = n;
+	return 0;
+}
+
+int ptc_hex_decode_n(const char *hex, size_t hexlen, void *out,
+		     size_t out_size, size_t *out_len)
+{
+	unsigned char *o = out;
+	size_t i;
+
+	if ((!hex && hexlen) || (!out && out_size) || !out_len)
+		return -EINVAL;
+	*out_len = 0;
+	/* all of it checked before a byte is written */
+	if (hexlen % 2)
+		return -EINVAL;
+	for (i = 0; i < hexlen; i++)
+		if (nibble(hex[i]) < 0)
+			return -EINVAL;
+	if (hexlen / 2 > out_size)
+		return -ENOSPC;
+	for (i = 0; i < hexlen / 2; i++)
+		o[i] = (unsigned char)(nibble(hex[2 * i]) << 4 |
+				       nibble(hex[2 * i + 1]));
+	*out_len = hexlen / 2;
 	return 0;
 }

@@ -4,7 +4,7 @@
  *
  *  - ISO/IEC 7813 magnetic stripe track 1 / track 2 parsing and validation
  *  - PAN masking (first 6 / last 4), Luhn check
- *  - hex encode / decode
+ *  - hex encode / decode, base64url (no padding)
  *  - BER-TLV (EMV) parsing and building, data object lists
  *  - secure wipe
  *
@@ -46,6 +46,35 @@ size_t ptc_hex_encoded_size(size_t len, char sep);
  */
 int ptc_hex_decode(const char *hex, void *out, size_t out_size,
 		  size_t *out_len);
+
+/* Lower-case hex, no separator (digests, ids on the wire). */
+int ptc_hex_encode_lower(const void *in, size_t len, char *out,
+			 size_t out_size);
+
+/*
+ * Strict decode of exactly @hexlen characters (no NUL needed, no
+ * separators, either case).  -EINVAL on an odd count or any non-hex
+ * character, -ENOSPC if more than @out_size bytes; nothing is written to
+ * @out on failure.  (libpaytermcrypto's pt_hex_decode_n() is this.)
+ */
+int ptc_hex_decode_n(const char *hex, size_t hexlen, void *out,
+		     size_t out_size, size_t *out_len);
+
+/* ---- base64url (RFC 4648 section 5, no padding) ----------------------- */
+
+/* Bytes ptc_b64url_encode() needs for @len bytes, NUL included. */
+size_t ptc_b64url_encoded_size(size_t len);
+/* Encode without padding, NUL-terminated; -ENOSPC, -EINVAL as for hex. */
+int ptc_b64url_encode(const void *in, size_t len, char *out, size_t out_size);
+/*
+ * Decode @len characters of unpadded base64url.  Refused with -EINVAL:
+ * padding ('='), any character outside A-Z a-z 0-9 - _ (NUL included), a
+ * length of 4n + 1, and non-zero trailing bits (one text per byte
+ * string).  -ENOSPC if more than @out_size bytes.  On failure *@out_len
+ * is 0 and what was written is wiped.
+ */
+int ptc_b64url_decode(const char *in, size_t len, void *out, size_t out_size,
+		      size_t *out_len);
 
 /* ---- BER-TLV (EMV 4.3 Book 3 Annex B) -------------------------------- */
 

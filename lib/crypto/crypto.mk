@@ -13,7 +13,13 @@
 #  - libpaytermcrypto.so.0.1.0 (packages libpaytermcrypto0 / -dev) for other
 #    programs; it exports exactly the public API (libpaytermcrypto.map).
 
-PT_CRYPTO_SRCS := $(sort $(wildcard lib/crypto/*.c))
+# Hex is libpaytermcommon's (lib/common/hex.c, which wipes with wipe.c):
+# both objects go into this library too, so that its users need no second
+# archive and the .so stays self-contained (the version script keeps the
+# ptc_ symbols local).  A program that links both archives gets one copy:
+# a member is pulled only for a symbol still undefined.
+PT_CRYPTO_SRCS := $(sort $(wildcard lib/crypto/*.c)) lib/common/hex.c \
+	lib/common/wipe.c
 PT_CRYPTO_OBJS := $(PT_CRYPTO_SRCS:%.c=$(B)/obj/%.o)
 PT_CRYPTO_LIB := $(B)/libpaytermcrypto.a
 PT_CRYPTO_LDLIBS = $(call pkg_libs,openssl) -lpthread

@@ -3,7 +3,11 @@
 #include "pt_err.h"
 #include "pt_util.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
+#include <string.h>
+
+#include "../common/payterm-common.h"
 
 const char *pt_strerror(int err)
 {
@@ -45,59 +49,33 @@ const char *pt_strerror(int err)
 	return "unknown error";
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
+/* The hex code is libpaytermcommon's; these keep the public API. */
 int pt_hex_decode_n(const char *hex, size_t hexlen, uint8_t *out, size_t cap,
 		    size_t *outlen)
 {
-	size_t i;
+	size_t n = 0;
+	int r;
 
 	if (!hex || (!out && hexlen))
 		return PT_ERR_INVALID_ARG;
-	if (hexlen % 2)
-		return PT_ERR_HEX;
-	for (i = 0; i < hexlen; i++)
-		if (hexval(hex[i]) < 0)
-			return PT_ERR_HEX;
-	if (hexlen / 2 > cap)
-		return PT_ERR_BUFFER;
-	for (i = 0; i < hexlen / 2; i++)
-		out[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	r = ptc_hex_decode_n(hex, hexlen, out, out ? cap : 0, &n);
+	if (r)
+		return r == -ENOSPC ? PT_ERR_BUFFER : PT_ERR_HEX;
 	if (outlen)
-		*outlen = hexlen / 2;
+		*outlen = n;
 	return PT_OK;
 }
 
 int pt_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *outlen)
 {
-	size_t n = 0;
-
 	if (!hex)
 		return PT_ERR_INVALID_ARG;
-	while (hex[n])
-		n++;
-	return pt_hex_decode_n(hex, n, out, cap, outlen);
+	return pt_hex_decode_n(hex, strlen(hex), out, cap, outlen);
 }
 
 void pt_hex_encode(const uint8_t *in, size_t len, char *out)
 {
-	static const char digits[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = 0;
+	ptc_hex_encode(in, len, out, 2 * len + 1, 0);
 }
 
 void pt_cleanse(void *p, size_t len)

@@ -28,6 +28,7 @@
 
 #include "bank.h"
 #include "iso8583.h"
+#include "payterm-common.h"
 #include "payterm_crypto.h"
 
 struct card {
@@ -162,7 +163,6 @@ static long long next_counter(int scheme)
  */
 static void set_req_hash(const struct topts *o, struct iso8583_msg *m)
 {
-	static const char hx[] = "0123456789abcdef";
 	char text[96], h[65], stan[7] = "", tdt[11] = "";
 	unsigned char d[32];
 	unsigned int dl = 0;
@@ -181,11 +181,7 @@ static void set_req_hash(const struct topts *o, struct iso8583_msg *m)
 	if (!EVP_Digest(text, strlen(text), d, &dl, EVP_sha256(), NULL) ||
 	    dl != 32)
 		die("SHA-256");
-	for (int i = 0; i < 32; i++) {
-		h[2 * i] = hx[d[i] >> 4];
-		h[2 * i + 1] = hx[d[i] & 15];
-	}
-	h[64] = 0;
+	ptc_hex_encode_lower(d, 32, h, sizeof(h));
 	iso8583_set_str(m, 48, h);
 }
 

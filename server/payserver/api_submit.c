@@ -79,7 +79,8 @@ static void on_bank(void *arg, const struct iso8583_msg *m)
 			r.rrn[n - 1] = 0;
 		mac = iso8583_get(m, 64, &n);
 		if (mac && n == 8)
-			ps_hex(mac, 8, r.mac_hex);
+			ptc_hex_encode_lower(mac, 8, r.mac_hex,
+					     sizeof(r.mac_hex));
 		if (!iso8583_get_str(m, 55, icc, sizeof(icc)))
 			r.icc_hex = icc;
 		if (strlen(r.rc) != 2)
@@ -307,7 +308,7 @@ out:
 	}
 	ps_card_data_free(&cd);
 	if (body) {
-		ps_wipe(body, len);
+		ptc_wipe(body, len);
 		free(body);
 	}
 	json_decref(in);

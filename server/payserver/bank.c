@@ -294,7 +294,7 @@ int ps_bank_send(struct ps_bank *b, const struct iso8583_msg *req,
 	p = calloc(1, sizeof(*p));
 	if (!p || msg_key(req, p->key, sizeof(p->key))) {
 		free(p);
-		ps_wipe(buf, sizeof(buf));
+		ptc_wipe(buf, sizeof(buf));
 		return -1;
 	}
 	buf[0] = (uint8_t)(n >> 8);
@@ -310,7 +310,7 @@ int ps_bank_send(struct ps_bank *b, const struct iso8583_msg *req,
 	p->next = b->pending;
 	b->pending = p;
 	bufferevent_write(b->bev, buf, n + 2);
-	ps_wipe(buf, n + 2);
+	ptc_wipe(buf, n + 2);
 	return 0;
 }
 

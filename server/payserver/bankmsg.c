@@ -113,11 +113,11 @@ int ps_card_data_parse(const json_t *in, struct ps_card_data *cd,
 void ps_card_data_free(struct ps_card_data *cd)
 {
 	if (cd->card_hex) {
-		ps_wipe(cd->card_hex, strlen(cd->card_hex));
+		ptc_wipe(cd->card_hex, strlen(cd->card_hex));
 		free(cd->card_hex);
 	}
 	free(cd->icc_hex);
-	ps_wipe(cd, sizeof(*cd));
+	ptc_wipe(cd, sizeof(*cd));
 }
 
 void ps_iso_now(char dt[11], char tm_[7], char d[5])

@@ -500,7 +500,7 @@ void ps_config_free(struct ps_config *c)
 		free(c->merchants[i].id);
 		free(c->merchants[i].api_key_sha256);
 		if (c->merchants[i].webhook_secret) {
-			ps_wipe(c->merchants[i].webhook_secret,
+			ptc_wipe(c->merchants[i].webhook_secret,
 				strlen(c->merchants[i].webhook_secret));
 			free(c->merchants[i].webhook_secret);
 		}

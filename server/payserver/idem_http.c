@@ -38,7 +38,7 @@ int ps_idem_enter(struct ps_worker *w, struct evhttp_request *req,
 		return 0;
 	}
 	ps_sha256_hex(body, len, x->hash);
-	ps_wipe(body, len);	/* a submission's card data */
+	ptc_wipe(body, len);	/* a submission's card data */
 	free(body);
 	act = ps_idem_begin(w->db, x->scope, x->key, x->hash, ps_now_ms(),
 			    &status, &stored);

@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 	evthread_use_pthreads();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ps_service_status("Starting: keys and TLS");
-	ps_srv.jws_key = ps_jws_load_private(ps_srv.cfg->jws_key);
+	ps_srv.jws_key = ptc_jws_load_private(ps_srv.cfg->jws_key);
 	ps_srv.merchant_ctx = ps_tls_server_ctx(ps_srv.cfg, 0);
 	ps_srv.terminal_ctx = ps_tls_server_ctx(ps_srv.cfg, 1);
 	if (!ps_srv.jws_key || !ps_srv.merchant_ctx || !ps_srv.terminal_ctx) {

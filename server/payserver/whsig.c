@@ -31,7 +31,7 @@ int ps_whsig_hmac(const char *secret, int64_t t, const char *body,
 	    EVP_MAC_update(c, (const unsigned char *)ts, tl) == 1 &&
 	    EVP_MAC_update(c, (const unsigned char *)body, len) == 1 &&
 	    EVP_MAC_final(c, mac, &maclen, sizeof(mac)) == 1 && maclen == 32) {
-		ps_hex(mac, 32, hex);
+		ptc_hex_encode_lower(mac, 32, hex, 65);
 		rc = 0;
 	}
 	EVP_MAC_CTX_free(c);

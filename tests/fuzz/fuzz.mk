@@ -78,27 +78,28 @@ $(B)/tests/fuzz/emv $(B)/tests/fuzz/track: $(PT_FZ_PD) $(PT_FZ_BANK) $(PT_FZ_COM
 	$(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/emv $(B)/tests/fuzz/track: PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
 
-$(B)/tests/fuzz/config: $(PT_FZ_PD) $(PT_FZ_CRYPTO)
+$(B)/tests/fuzz/config: $(PT_FZ_PD) $(PT_FZ_COMMON) $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/config: PT_FUZZ_LDLIBS = $(call pkg_libs,inih) $(PT_FUZZ_CRYPTO_LIBS)
 
 $(B)/tests/fuzz/request $(B)/tests/fuzz/pending $(B)/tests/fuzz/verdict: \
-	$(PT_FZ_PD) $(PT_FZ_CRYPTO)
+	$(PT_FZ_PD) $(PT_FZ_COMMON) $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/request $(B)/tests/fuzz/pending $(B)/tests/fuzz/verdict: \
 	PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS)
 
 # the privsep channel, one harness per side (docs/privsep.md)
 $(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: tests/fuzz/fuzz_privsep.h \
-	$(PT_FZ_PD) $(PT_FZ_CRYPTO)
+	$(PT_FZ_PD) $(PT_FZ_COMMON) $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: \
 	PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
 
-$(B)/tests/fuzz/jws: $(PT_FZ_PS)
+$(B)/tests/fuzz/jws: $(PT_FZ_PS) $(PT_FZ_COMMON)
 $(B)/tests/fuzz/jws: PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS)
 
 # the server harnesses share the in-process server of fuzz_server.h
 PT_FUZZ_SERVERS := $(B)/tests/fuzz/submit $(B)/tests/fuzz/http \
 	$(B)/tests/fuzz/bankresp
-$(PT_FUZZ_SERVERS): tests/fuzz/fuzz_server.h $(PT_FZ_PS) $(PT_FZ_ISO) $(PT_FZ_CRYPTO)
+$(PT_FUZZ_SERVERS): tests/fuzz/fuzz_server.h $(PT_FZ_PS) $(PT_FZ_ISO) $(PT_FZ_COMMON) \
+	$(PT_FZ_CRYPTO)
 $(PT_FUZZ_SERVERS): PT_FUZZ_LDLIBS = $(PS_LDLIBS)
 
 $(B)/tests/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_jws.h

@@ -12,13 +12,13 @@
 #define PT_FUZZ_JWS_H
 
 #include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "payterm-jws.h"
 
 #define FZ_JWS_TEST_KEY \
 	"-----BEGIN PRIVATE KEY-----\n" \
@@ -42,61 +42,15 @@ static inline EVP_PKEY *fz_test_key(void)
 	return k;
 }
 
-/* base64url without padding; @out holds 4 * ceil(n / 3) + 1 */
-static inline void fz_b64url(const uint8_t *in, size_t n, char *out)
-{
-	static const char t[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = t[v >> 18 & 63];
-		out[o++] = t[v >> 12 & 63];
-		if (i + 1 < n)
-			out[o++] = t[v >> 6 & 63];
-		if (i + 2 < n)
-			out[o++] = t[v & 63];
-	}
-	out[o] = '\0';
-}
-
-/* Compact JWS of header and payload (taken as they are), ES256 under @k. */
+/* Compact JWS of header and payload (taken as they are), ES256 under @k:
+ * libpaytermcommon's signer, the one the server uses. */
 static inline char *fz_sign(EVP_PKEY *k, const uint8_t *hdr, size_t hl,
 			    const uint8_t *pl, size_t pll)
 {
-	size_t n = (hl + 2) / 3 * 4 + 1 + (pll + 2) / 3 * 4;
-	char *out = malloc(n + 1 + 88 + 1);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char der[80], raw[64];
-	const unsigned char *p = der;
-	size_t derlen = sizeof(der);
-	ECDSA_SIG *sig = NULL;
-	const BIGNUM *r, *s;
+	char *out = NULL;
 
-	if (!out || !md)
+	if (ptc_jws_sign_bytes(k, hdr, hl, pl, pll, &out))
 		abort();
-	fz_b64url(hdr, hl, out);
-	n = strlen(out);
-	out[n++] = '.';
-	fz_b64url(pl, pll, out + n);
-	n += strlen(out + n);
-	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) != 1 ||
-	    EVP_DigestSign(md, der, &derlen, (unsigned char *)out, n) != 1 ||
-	    !(sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen)))
-		abort();
-	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, raw, 32) != 32 || BN_bn2binpad(s, raw + 32, 32) != 32)
-		abort();
-	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(md);
-	out[n++] = '.';
-	fz_b64url(raw, 64, out + n);
 	return out;
 }
 

@@ -105,6 +105,46 @@ START_TEST(hex_decode)
 }
 END_TEST
 
+START_TEST(hex_lower_strict)
+{
+	const unsigned char b[] = { 0x3b, 0x68, 0x00, 0xff, 0xab };
+	unsigned char out[4];
+	char txt[16];
+	size_t n;
+
+	ck_assert_int_eq(ptc_hex_encode_lower(b, 5, txt, sizeof(txt)), 0);
+	ck_assert_str_eq(txt, "3b6800ffab");
+	ck_assert_int_eq(ptc_hex_encode_lower(b, 5, txt, 10), -ENOSPC);
+	ck_assert_int_eq(ptc_hex_encode_lower(b, 0, txt, 1), 0);
+	ck_assert_str_eq(txt, "");
+	/* round trip, either case, and only @hexlen characters are read */
+	ck_assert_int_eq(ptc_hex_decode_n("3b6800FFzz", 8, out, sizeof(out), &n),
+			 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(out, b, 4);
+	/* refused, and nothing written: no separators, odd, bad, too long */
+	memset(out, 0x55, sizeof(out));
+	ck_assert_int_eq(ptc_hex_decode_n("3b 68", 5, out, sizeof(out), &n),
+			 -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode_n("3b:68", 5, out, sizeof(out), &n),
+			 -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode_n("3b6", 3, out, sizeof(out), &n),
+			 -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode_n("3b6g", 4, out, sizeof(out), &n),
+			 -EINVAL);
+	/* a bad character is reported before the length */
+	ck_assert_int_eq(ptc_hex_decode_n("00112233445g", 12, out, sizeof(out),
+					  &n), -EINVAL);
+	ck_assert_int_eq(ptc_hex_decode_n("0011223344", 10, out, sizeof(out),
+					  &n), -ENOSPC);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_mem_eq(out, "\x55\x55\x55\x55", 4);
+	ck_assert_int_eq(ptc_hex_decode_n("", 0, NULL, 0, &n), 0);
+	ck_assert_int_eq(ptc_hex_decode_n("00", 2, out, sizeof(out), NULL),
+			 -EINVAL);
+}
+END_TEST
+
 START_TEST(track1_ok)
 {
 	struct ptc_card c;
@@ -422,6 +462,7 @@ int main(void)
 	tcase_add_test(tc, mask);
 	tcase_add_test(tc, hex_encode);
 	tcase_add_test(tc, hex_decode);
+	tcase_add_test(tc, hex_lower_strict);
 	tcase_add_test(tc, track1_ok);
 	tcase_add_test(tc, track1_bad);
 	tcase_add_test(tc, track2_ok);

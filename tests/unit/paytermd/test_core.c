@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payterm-jws.h"
 #include "payterm_crypto.h"
 #include "../../../daemon/paytermd/card.h"
 #include "../../../daemon/paytermd/pending.h"
@@ -212,57 +213,14 @@ END_TEST
 
 static EVP_PKEY *server_key;
 
-static void b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t i, o = 0;
-	unsigned long acc = 0;
-	int bits = 0;
-
-	for (i = 0; i < n; i++) {
-		acc = acc << 8 | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = tbl[(acc >> bits) & 63];
-		}
-	}
-	if (bits)
-		out[o++] = tbl[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
-}
-
+/* A request as the server signs it, but with any "alg" in the header. */
 static char *sign(EVP_PKEY *k, const char *alg, json_t *payload)
 {
-	char *hj, *pj, *out, h64[512], p64[2048], s64[128];
-	unsigned char der[128], raw[64];
-	const unsigned char *dp = der;
-	size_t derlen = sizeof(der);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	json_t *hdr = json_pack("{s:s,s:s,s:s}", "alg", alg, "typ",
 				"payterm-request+jws", "kid", "payterm-1");
-	ECDSA_SIG *sig;
+	char *out = NULL;
 
-	hj = json_dumps(hdr, JSON_COMPACT);
-	pj = json_dumps(payload, JSON_COMPACT);
-	b64url((unsigned char *)hj, strlen(hj), h64);
-	b64url((unsigned char *)pj, strlen(pj), p64);
-	out = malloc(strlen(h64) + strlen(p64) + 100);
-	sprintf(out, "%s.%s", h64, p64);
-	ck_assert_int_eq(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k), 1);
-	ck_assert_int_eq(EVP_DigestSign(md, der, &derlen, (unsigned char *)out,
-					strlen(out)), 1);
-	sig = d2i_ECDSA_SIG(NULL, &dp, (long)derlen);
-	BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32);
-	BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32);
-	b64url(raw, 64, s64);
-	strcat(out, ".");
-	strcat(out, s64);
-	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(md);
-	free(hj);
-	free(pj);
+	ck_assert_int_eq(ptc_jws_sign(k, hdr, payload, &out), 0);
 	json_decref(hdr);
 	return out;
 }

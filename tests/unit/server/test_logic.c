@@ -114,7 +114,7 @@ START_TEST(jws_roundtrip)
 	ck_assert_ptr_nonnull(j);
 	/* three parts, signature = 64 raw bytes (R||S), not DER */
 	d2 = strrchr(j, '.');
-	ck_assert_int_eq(ps_b64url_dec(d2 + 1, strlen(d2 + 1), raw, sizeof(raw), &n), 0);
+	ck_assert_int_eq(ptc_b64url_decode(d2 + 1, strlen(d2 + 1), raw, sizeof(raw), &n), 0);
 	ck_assert_uint_eq(n, 64);
 	ck_assert_int_eq(ps_jws_verify(k, j, &out, kid, sizeof(kid)), 0);
 	ck_assert_str_eq(kid, "kid-1");
@@ -157,42 +157,7 @@ START_TEST(jws_alg_none_refused)
 }
 END_TEST
 
-START_TEST(ecdsa_der_raw)
-{
-	unsigned char raw[64], back[64], *der;
-	size_t n;
-
-	memset(raw, 0, 32);
-	raw[31] = 5;		/* small R: DER drops leading zeros */
-	memset(raw + 32, 0xff, 32);	/* high bit: DER adds a 00 */
-	der = ps_ecdsa_raw_to_der(raw, &n);
-	ck_assert_ptr_nonnull(der);
-	ck_assert_int_eq(ps_ecdsa_der_to_raw(der, n, back), 0);
-	ck_assert_mem_eq(raw, back, 64);
-	OPENSSL_free(der);
-}
-END_TEST
-
-START_TEST(b64url)
-{
-	static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	static const char *const out[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy" };
-	char e[16];
-	uint8_t d[16];
-	size_t i, n;
-
-	for (i = 0; i < 7; i++) {
-		ps_b64url_enc((const uint8_t *)in[i], strlen(in[i]), e);
-		ck_assert_str_eq(e, out[i]);
-		ck_assert_int_eq(ps_b64url_dec(e, strlen(e), d, sizeof(d), &n), 0);
-		ck_assert_uint_eq(n, strlen(in[i]));
-		ck_assert_mem_eq(d, in[i], n);
-	}
-	ck_assert_int_eq(ps_b64url_dec("Zm9v+", 5, d, sizeof(d), &n), -1);
-	ck_assert_int_eq(ps_b64url_dec("Zh", 2, d, sizeof(d), &n), -1);	/* non-canonical */
-	ck_assert_int_eq(ps_b64url_dec("Z", 1, d, sizeof(d), &n), -1);
-}
-END_TEST
+/* base64url and R || S <-> DER: tests/unit/common/test_jws.c */
 
 START_TEST(webhook_hmac)
 {
@@ -363,8 +328,6 @@ int main(void)
 
 	tcase_add_test(t, jws_roundtrip);
 	tcase_add_test(t, jws_alg_none_refused);
-	tcase_add_test(t, ecdsa_der_raw);
-	tcase_add_test(t, b64url);
 	tcase_add_test(t, webhook_hmac);
 	tcase_add_test(t, webhook_targets);
 	tcase_add_test(t, fsm_paths);
