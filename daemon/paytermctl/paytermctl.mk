@@ -19,3 +19,11 @@ $(B)/tests/unit/paytermctl: $(B)/obj/tests/unit/paytermctl/test_paytermctl.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(PT_CTL_LDLIBS) $(call pkg_libs,check)
 
 UNIT_TESTS += $(B)/tests/unit/paytermctl
+
+# The D-Bus error advice alone (buserr.c).
+$(B)/tests/unit/paytermctl_buserr: $(B)/obj/tests/unit/paytermctl/test_buserr.o \
+		$(PT_CTL_OBJS) $(B)/libpaytermcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PT_CTL_LDLIBS) $(call pkg_libs,check)
+
+UNIT_TESTS += $(B)/tests/unit/paytermctl_buserr
