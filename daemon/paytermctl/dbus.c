@@ -192,18 +192,25 @@ out:
 
 /* ---- status / cancel ---- */
 
-static char *active_path(sd_bus *bus)
+/* The running payment's path into *@path (NULL: none); 0 or negative errno. */
+static int active_path(sd_bus *bus, sd_bus_error *e, char **path)
 {
 	sd_bus_message *m = NULL;
 	const char *o = NULL;
-	char *path = NULL;
+	int r;
 
-	if (sd_bus_get_property(bus, SVC, TERM_PATH, IFACE_TERM,
-				"ActiveTransaction", NULL, &m, "o") >= 0 &&
-	    sd_bus_message_read(m, "o", &o) >= 0 && strcmp(o, "/"))
-		path = strdup(o);
+	*path = NULL;
+	r = sd_bus_get_property(bus, SVC, TERM_PATH, IFACE_TERM,
+				"ActiveTransaction", e, &m, "o");
+	if (r >= 0)
+		r = sd_bus_message_read(m, "o", &o);
+	if (r >= 0 && strcmp(o, "/")) {
+		*path = strdup(o);
+		if (!*path)
+			r = -ENOMEM;
+	}
 	sd_bus_message_unref(m);
-	return path;
+	return r < 0 ? r : 0;
 }
 
 /* text property name -> --json key */
@@ -303,7 +310,7 @@ int cmd_status(int argc, char **argv)
 	}
 	json_object_set_new(st, "entry_modes",
 			    get_strv(bus, TERM_PATH, IFACE_TERM, "EntryModes"));
-	active = active_path(bus);
+	active_path(bus, NULL, &active);	/* State answered: so will this */
 	json_object_set_new(st, "active_transaction",
 			    active ? jstr(active) : json_null());
 	path = arg ? strdup(arg) : active;
@@ -349,7 +356,18 @@ int cmd_cancel(int argc, char **argv)
 	r = bus_connect(&bus);
 	if (r)
 		return r;
-	path = arg ? strdup(arg) : active_path(bus);
+	path = NULL;
+	if (arg) {
+		path = strdup(arg);
+	} else {
+		r = active_path(bus, &e, &path);
+		if (r < 0) {
+			r = bus_fail("Cancel", &e, r);
+			sd_bus_error_free(&e);
+			sd_bus_unref(bus);
+			return r;
+		}
+	}
 	if (!path) {
 		msg("no payment is running");
 		sd_bus_unref(bus);
