@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Installation, split the way the Debian packages split it (docs/packaging.md):
 #   make install            install-userspace + install-dkms (builds no kernel code)
-#   make install-userspace  programs, library, headers, units, bus/polkit/udev files, man pages
+#   make install-userspace  programs, library, headers, units, bus/polkit/udev files, man pages,
+#                           bash completion
 #   make install-dkms       module sources + dkms.conf in /usr/src/payterm-VERSION
 #   make install-modules    prebuilt .ko for KVER (a developer's shortcut; clashes with DKMS)
 #   make uninstall          removes what install-userspace and install-dkms put there
@@ -30,6 +31,8 @@ DBUSSYSTEMDIR ?= $(DATADIR)/dbus-1/system.d
 DBUSSERVICEDIR ?= $(DATADIR)/dbus-1/system-services
 DBUSIFACEDIR ?= $(DATADIR)/dbus-1/interfaces
 POLKITACTIONDIR ?= $(DATADIR)/polkit-1/actions
+# bash-completion's own directory when its .pc is there (it loads from it)
+BASHCOMPLETIONDIR ?= $(call pc_dir,completionsdir,bash-completion,$(DATADIR)/bash-completion/completions)
 DKMSDIR ?= /usr/src/payterm-$(VERSION)
 
 # Files with @VAR@ placeholders: daemon/systemd/*.in, server/systemd/*.in.
@@ -74,6 +77,8 @@ install-userspace: programs $(UNITS)
 	$(call install_files,0644,$(POLKITACTIONDIR),daemon/systemd/org.payterm.policy)
 	$(call install_files,0644,$(UDEVDIR)/rules.d,$(wildcard udev/*.rules))
 	$(call install_files,0755,$(UDEVDIR),udev/payterm-claim)
+	install -d $(DESTDIR)$(BASHCOMPLETIONDIR)
+	install -m 0644 daemon/paytermctl/paytermctl.bash $(DESTDIR)$(BASHCOMPLETIONDIR)/paytermctl
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s && \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	$(call install_files,0644,$(DOCDIR),daemon/systemd/paytermd.conf.example $(wildcard docs/*.md))
@@ -114,7 +119,7 @@ uninstall:
 		$(addprefix $(DESTDIR)$(DBUSIFACEDIR)/,$(notdir $(DBUS_XML))) \
 		$(DESTDIR)$(POLKITACTIONDIR)/org.payterm.policy \
 		$(addprefix $(DESTDIR)$(UDEVDIR)/rules.d/,$(notdir $(wildcard udev/*.rules))) \
-		$(DESTDIR)$(UDEVDIR)/payterm-claim \
+		$(DESTDIR)$(UDEVDIR)/payterm-claim $(DESTDIR)$(BASHCOMPLETIONDIR)/paytermctl \
 		$(foreach m,$(MANPAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
 		$(DESTDIR)$(LIBDIR)/libpaytermcrypto.so* $(DESTDIR)$(LIBDIR)/pkgconfig/payterm-crypto.pc
 	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SERVER_DOCDIR) $(DESTDIR)$(INCLUDEDIR)/payterm \

@@ -17,6 +17,10 @@
 #define MAX_OPTS 32
 #define MAX_OUT 48
 
+#ifndef PT_KEYTOOL_VERSION
+#define PT_KEYTOOL_VERSION "0.1.0"
+#endif
+
 static const char *prog = "payterm-keytool";
 
 static struct { const char *name; const char *value; } opts[MAX_OPTS];
@@ -29,7 +33,7 @@ static int nouts;
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: %s [--json] COMMAND [options]\n"
+"usage: %s [--json] COMMAND [options] | --version\n"
 "  dukpt-ik   --bdk HEX (--ikid HEX16 | --ksn HEX)   AES initial key / TDES IPEK\n"
 "  dukpt-keys (--bdk HEX | --ik HEX) --ksn HEX [--key-type aes128|aes192|aes256|tdes2|tdes3]\n"
 "             24-hex KSN: AES DUKPT; 20-hex KSN: TDES DUKPT\n"
@@ -677,6 +681,11 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
+			return 0;
+		}
+		/* before a command only: tr31 wrap has a --version of its own */
+		if (!cmd && !strcmp(a, "--version")) {
+			printf("%s %s\n", prog, PT_KEYTOOL_VERSION);
 			return 0;
 		}
 		if (!strcmp(a, "--json")) {

@@ -2,7 +2,8 @@
 PT_KEYTOOL := $(B)/payterm-keytool
 PROGRAMS += $(PT_KEYTOOL)
 
-$(B)/obj/daemon/keytool/%.o: BASE_CFLAGS += -Ilib/crypto
+$(B)/obj/daemon/keytool/%.o: BASE_CFLAGS += -Ilib/crypto \
+	-DPT_KEYTOOL_VERSION='"$(VERSION)"'
 
 $(PT_KEYTOOL): $(B)/obj/daemon/keytool/keytool.o $(PT_CRYPTO_LIB)
 	@mkdir -p $(dir $@)

@@ -1,45 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * paytermctl: readers / pay / status / cancel through paytermd's D-Bus
- * API (docs/dbus-api.md).  The bus is the system bus, or the one in
- * DBUS_SYSTEM_BUS_ADDRESS.
+ * paytermctl: readers / status / cancel / requests through paytermd's
+ * D-Bus API (docs/dbus-api.md), and the helpers pay.c shares.  The bus is
+ * the system bus, or the one in DBUS_SYSTEM_BUS_ADDRESS.  --json output:
+ * docs/paytermctl.md "D-Bus commands" (keys are stable).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <systemd/sd-bus.h>
 
 #include "dbus.h"
 #include "paytermctl.h"
 
-#define SVC "org.payterm.Terminal1"
-#define TERM_PATH "/org/payterm/Terminal1"
-#define IFACE_TERM "org.payterm.Terminal1"
-#define IFACE_READER "org.payterm.Reader1"
-#define IFACE_TXN "org.payterm.Transaction1"
-
-static int bus_open(sd_bus **bus)
+int bus_connect(sd_bus **bus)
 {
 	int r = sd_bus_open_system(bus);
 
-	if (r < 0)
-		msg("cannot connect to the system bus: %s", strerror(-r));
-	return r;
+	if (r < 0) {
+		*bus = NULL;
+		return bus_fail(NULL, NULL, r);
+	}
+	return 0;
 }
 
-static int bus_fail(const char *what, sd_bus_error *e, int r)
-{
-	if (e && sd_bus_error_is_set(e))
-		msg("%s: %s (%s)", what, e->message, e->name);
-	else
-		msg("%s: %s", what, strerror(-r));
-	return EXIT_FAIL;
-}
-
-static char *get_str(sd_bus *bus, const char *path, const char *iface,
-		     const char *prop)
+char *bus_get_str(sd_bus *bus, const char *path, const char *iface,
+		  const char *prop)
 {
 	char *s = NULL;
 
@@ -48,52 +34,154 @@ static char *get_str(sd_bus *bus, const char *path, const char *iface,
 	return s;
 }
 
+bool want_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json"))
+			return true;
+	return false;
+}
+
+/*
+ * Parse "[--json] [ARG]" (up to @max_args plain arguments into *@arg).
+ * Returns -1 to go on, else the exit code: --help printed the usage (0),
+ * or a usage error (2).
+ */
+static int simple_args(int argc, char **argv, const char *usage,
+		       int max_args, const char **arg)
+{
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: " PROG " %s\n", usage);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--json"))
+			continue;
+		if (argv[i][0] == '-' || n >= max_args) {
+			msg("usage: " PROG " %s", usage);
+			return EXIT_USAGE;
+		}
+		*arg = argv[i];
+		n++;
+	}
+	return -1;
+}
+
+/* json string, never NULL */
+static json_t *jstr(const char *s)
+{
+	return json_string(s ? s : "");
+}
+
+/* the strings of an "as" property as a JSON array */
+static json_t *get_strv(sd_bus *bus, const char *path, const char *iface,
+			const char *prop)
+{
+	sd_bus_message *m = NULL;
+	json_t *a = json_array();
+	const char *c;
+
+	if (sd_bus_get_property(bus, SVC, path, iface, prop, NULL, &m, "as") >= 0 &&
+	    sd_bus_message_enter_container(m, 'a', "s") >= 0)
+		while (sd_bus_message_read(m, "s", &c) > 0)
+			json_array_append_new(a, jstr(c));
+	sd_bus_message_unref(m);
+	return a;
+}
+
 /* ---- readers ---- */
+
+static json_t *reader_json(sd_bus *bus, const char *path)
+{
+	uint16_t vid = 0, pid = 0;
+	uint8_t slots = 0;
+	char hex[8];
+	char *name = bus_get_str(bus, path, IFACE_READER, "Name");
+	char *dev = bus_get_str(bus, path, IFACE_READER, "Device");
+	char *busname = bus_get_str(bus, path, IFACE_READER, "Bus");
+	json_t *j = json_object();
+
+	sd_bus_get_property_trivial(bus, SVC, path, IFACE_READER, "Vendor", NULL,
+				    'q', &vid);
+	sd_bus_get_property_trivial(bus, SVC, path, IFACE_READER, "Product", NULL,
+				    'q', &pid);
+	sd_bus_get_property_trivial(bus, SVC, path, IFACE_READER, "Slots", NULL,
+				    'y', &slots);
+	json_object_set_new(j, "path", jstr(path));
+	json_object_set_new(j, "device", jstr(dev));
+	json_object_set_new(j, "name", jstr(name));
+	json_object_set_new(j, "capabilities",
+			    get_strv(bus, path, IFACE_READER, "Capabilities"));
+	json_object_set_new(j, "bus", jstr(busname));
+	snprintf(hex, sizeof(hex), "%04x", vid);
+	json_object_set_new(j, "vendor", jstr(hex));
+	snprintf(hex, sizeof(hex), "%04x", pid);
+	json_object_set_new(j, "product", jstr(hex));
+	json_object_set_new(j, "slots", json_integer(slots));
+	free(name);
+	free(dev);
+	free(busname);
+	return j;
+}
+
+static void reader_line(json_t *j)
+{
+	char capbuf[64] = "";
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(j, "capabilities"), i, c) {
+		if (capbuf[0])
+			strcat(capbuf, ",");
+		strncat(capbuf, json_string_value(c),
+			sizeof(capbuf) - strlen(capbuf) - 8);
+	}
+	printf("%-16s %-24s %-20s %s\n",
+	       json_string_value(json_object_get(j, "device")), capbuf,
+	       json_string_value(json_object_get(j, "name")),
+	       json_string_value(json_object_get(j, "path")));
+}
 
 int cmd_readers(int argc, char **argv)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
 	sd_bus *bus = NULL;
-	const char *path;
-	int r, n = 0;
+	const char *path, *unused = NULL;
+	bool json = want_json(argc, argv);
+	json_t *list;
+	int r;
 
-	if (argc > 1) {
-		msg("usage: " PROG " readers");
-		return EXIT_USAGE;
-	}
-	if (bus_open(&bus) < 0)
-		return EXIT_FAIL;
+	r = simple_args(argc, argv, "readers [--json]", 0, &unused);
+	if (r >= 0)
+		return r;
+	r = bus_connect(&bus);
+	if (r)
+		return r;
 	r = sd_bus_get_property(bus, SVC, TERM_PATH, IFACE_TERM, "Readers", &e,
 				&m, "ao");
 	if (r < 0) {
 		r = bus_fail("Readers", &e, r);
 		goto out;
 	}
+	list = json_array();
 	r = sd_bus_message_enter_container(m, 'a', "o");
-	while (r >= 0 && (r = sd_bus_message_read(m, "o", &path)) > 0) {
-		sd_bus_message *caps = NULL;
-		char *name = get_str(bus, path, IFACE_READER, "Name");
-		char *dev = get_str(bus, path, IFACE_READER, "Device");
-		char capbuf[64] = "";
-		const char *c;
+	while (r >= 0 && (r = sd_bus_message_read(m, "o", &path)) > 0)
+		json_array_append_new(list, reader_json(bus, path));
+	if (json) {
+		json_print_line(list);
+	} else {
+		size_t i;
+		json_t *j;
 
-		if (sd_bus_get_property(bus, SVC, path, IFACE_READER, "Capabilities",
-					NULL, &caps, "as") >= 0 &&
-		    sd_bus_message_enter_container(caps, 'a', "s") >= 0)
-			while (sd_bus_message_read(caps, "s", &c) > 0) {
-				if (capbuf[0])
-					strcat(capbuf, ",");
-				strncat(capbuf, c, sizeof(capbuf) - strlen(capbuf) - 8);
-			}
-		printf("%-16s %-24s %-20s %s\n", dev, capbuf, name, path);
-		sd_bus_message_unref(caps);
-		free(name);
-		free(dev);
-		n++;
+		json_array_foreach(list, i, j)
+			reader_line(j);
+		if (!json_array_size(list))
+			printf("no readers\n");
+		json_decref(list);
 	}
-	if (!n)
-		printf("no readers\n");
 	r = EXIT_OK;
 out:
 	sd_bus_message_unref(m);
@@ -102,341 +190,200 @@ out:
 	return r;
 }
 
-/* ---- pay ---- */
-
-struct pay {
-	sd_bus *bus;
-	const char *path;
-	bool done;
-	char state[32];
-	char rc[8];
-	char message[200];
-	char last_msg[200];
-	char last_state[32];
-	unsigned pin;
-	bool quiet;
-};
-
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-	interrupted = 1;
-}
-
-static void print_amount(uint64_t amount, const char *cur)
-{
-	printf("Amount: %llu.%02llu %s\n", (unsigned long long)(amount / 100),
-	       (unsigned long long)(amount % 100), cur);
-}
-
-static void show_pin(struct pay *p, unsigned n)
-{
-	char stars[16] = "";
-
-	if (n > 12)
-		n = 12;
-	memset(stars, '*', n);
-	stars[n] = '\0';
-	printf("PIN: %s\n", stars);
-	fflush(stdout);
-	p->pin = n;
-}
-
-static int on_props(sd_bus_message *m, void *user, sd_bus_error *err)
-{
-	struct pay *p = user;
-	const char *iface, *prop;
-	int r;
-
-	if (!p->path || strcmp(sd_bus_message_get_path(m), p->path))
-		return 0;
-	r = sd_bus_message_read(m, "s", &iface);
-	if (r < 0 || strcmp(iface, IFACE_TXN))
-		return 0;
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *s;
-		uint8_t y;
-
-		sd_bus_message_read(m, "s", &prop);
-		if (!strcmp(prop, "PinDigits")) {
-			if (sd_bus_message_read(m, "v", "y", &y) >= 0)
-				show_pin(p, y);
-		} else if (!strcmp(prop, "MaskedPan")) {
-			if (sd_bus_message_read(m, "v", "s", &s) >= 0 && *s)
-				printf("Card: %s\n", s);
-		} else if (!strcmp(prop, "EntryMode")) {
-			if (sd_bus_message_read(m, "v", "s", &s) >= 0 && *s)
-				printf("Entry mode: %s\n", s);
-		} else if (!strcmp(prop, "State")) {
-			if (sd_bus_message_read(m, "v", "s", &s) >= 0 &&
-			    strcmp(s, p->last_state)) {
-				snprintf(p->last_state, sizeof(p->last_state), "%s", s);
-				printf("State: %s\n", s);
-			}
-		} else if (!strcmp(prop, "Message")) {
-			if (sd_bus_message_read(m, "v", "s", &s) >= 0 && *s &&
-			    strcmp(s, p->last_msg)) {
-				snprintf(p->last_msg, sizeof(p->last_msg), "%s", s);
-				printf("> %s\n", s);
-			}
-		} else {
-			sd_bus_message_skip(m, "v");
-		}
-		sd_bus_message_exit_container(m);
-	}
-	fflush(stdout);
-	return 0;
-}
-
-static int on_finished(sd_bus_message *m, void *user, sd_bus_error *err)
-{
-	struct pay *p = user;
-	const char *state, *rc, *text;
-
-	if (!p->path || strcmp(sd_bus_message_get_path(m), p->path))
-		return 0;
-	if (sd_bus_message_read(m, "sss", &state, &rc, &text) < 0)
-		return 0;
-	snprintf(p->state, sizeof(p->state), "%s", state);
-	snprintf(p->rc, sizeof(p->rc), "%s", rc);
-	snprintf(p->message, sizeof(p->message), "%s", text);
-	p->done = true;
-	return 0;
-}
-
-static char *read_request(const char *arg)
-{
-	char *buf;
-	size_t n = 0, cap = 16384;
-	FILE *f;
-
-	if (arg[0] != '@' && strcmp(arg, "-"))
-		return strdup(arg);
-	f = strcmp(arg, "-") ? fopen(arg + 1, "re") : stdin;
-	if (!f)
-		return NULL;
-	buf = malloc(cap);
-	if (buf)
-		n = fread(buf, 1, cap - 1, f);
-	if (f != stdin)
-		fclose(f);
-	if (!buf)
-		return NULL;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf;
-}
-
-int cmd_pay(int argc, char **argv)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *call = NULL, *reply = NULL;
-	struct pay p;
-	const char *modes = NULL, *path;
-	char *req = NULL, *tmp, *tok, *save = NULL;
-	int r, i, code = EXIT_FAIL;
-	bool cancel_sent = false;
-
-	memset(&p, 0, sizeof(p));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--modes") && i + 1 < argc)
-			modes = argv[++i];
-		else if (!req && argv[i][0] != '-')
-			req = read_request(argv[i]);
-		else if (!req && !strcmp(argv[i], "-"))
-			req = read_request(argv[i]);
-		else {
-			msg("usage: " PROG " pay [--modes swipe,chip,tap] REQUEST|@FILE|-");
-			free(req);
-			return EXIT_USAGE;
-		}
-	}
-	if (!req) {
-		msg("usage: " PROG " pay [--modes swipe,chip,tap] REQUEST|@FILE|-");
-		return EXIT_USAGE;
-	}
-	if (bus_open(&p.bus) < 0) {
-		free(req);
-		return EXIT_FAIL;
-	}
-	/* subscribe before the call: no signal can be missed */
-	sd_bus_match_signal(p.bus, NULL, SVC, NULL,
-			    "org.freedesktop.DBus.Properties", "PropertiesChanged",
-			    on_props, &p);
-	sd_bus_match_signal(p.bus, NULL, SVC, NULL, IFACE_TXN, "Finished",
-			    on_finished, &p);
-	r = sd_bus_message_new_method_call(p.bus, &call, SVC, TERM_PATH,
-					   IFACE_TERM, "StartPayment");
-	if (r >= 0)
-		r = sd_bus_message_append(call, "s", req);
-	if (r >= 0)
-		r = sd_bus_message_open_container(call, 'a', "{sv}");
-	if (r >= 0 && modes) {
-		r = sd_bus_message_open_container(call, 'e', "sv");
-		if (r >= 0)
-			r = sd_bus_message_append(call, "s", "EntryModes");
-		if (r >= 0)
-			r = sd_bus_message_open_container(call, 'v', "as");
-		if (r >= 0)
-			r = sd_bus_message_open_container(call, 'a', "s");
-		tmp = strdup(modes);
-		for (tok = strtok_r(tmp, ", ", &save); r >= 0 && tok;
-		     tok = strtok_r(NULL, ", ", &save))
-			r = sd_bus_message_append(call, "s", tok);
-		free(tmp);
-		for (int k = 0; r >= 0 && k < 3; k++)
-			r = sd_bus_message_close_container(call);
-	}
-	if (r >= 0)
-		r = sd_bus_message_close_container(call);
-	ptc_wipe(req, strlen(req));
-	free(req);
-	if (r < 0) {
-		code = bus_fail("StartPayment", NULL, r);
-		goto out;
-	}
-	r = sd_bus_call(p.bus, call, 30 * 1000000ULL, &e, &reply);
-	if (r < 0) {
-		bus_fail("StartPayment", &e, r);
-		code = EXIT_REFUSED;
-		goto out;
-	}
-	sd_bus_message_read(reply, "o", &path);
-	p.path = strdup(path);
-	printf("Transaction: %s\n", p.path);
-	{
-		uint64_t amount = 0;
-		char *cur = get_str(p.bus, p.path, IFACE_TXN, "Currency");
-		char *mer = get_str(p.bus, p.path, IFACE_TXN, "MerchantName");
-		char *ord = get_str(p.bus, p.path, IFACE_TXN, "OrderId");
-		char *m0 = get_str(p.bus, p.path, IFACE_TXN, "Message");
-
-		sd_bus_get_property_trivial(p.bus, SVC, p.path, IFACE_TXN,
-					    "Amount", NULL, 't', &amount);
-		print_amount(amount, cur);
-		printf("Merchant: %s\nOrder: %s\n", mer, ord);
-		if (*m0 && strcmp(m0, p.last_msg)) {
-			snprintf(p.last_msg, sizeof(p.last_msg), "%s", m0);
-			printf("> %s\n", m0);
-		}
-		fflush(stdout);
-		free(cur);
-		free(mer);
-		free(ord);
-		free(m0);
-	}
-	signal(SIGINT, on_sigint);
-	signal(SIGTERM, on_sigint);
-	while (!p.done) {
-		if (interrupted && !cancel_sent) {
-			sd_bus_error ce = SD_BUS_ERROR_NULL;
-
-			cancel_sent = true;
-			if (sd_bus_call_method(p.bus, SVC, p.path, IFACE_TXN, "Cancel",
-					       &ce, NULL, NULL) < 0)
-				msg("cancel: %s", ce.message ? ce.message : "failed");
-			sd_bus_error_free(&ce);
-		}
-		r = sd_bus_process(p.bus, NULL);
-		if (r < 0) {
-			code = bus_fail("bus", NULL, r);
-			goto out;
-		}
-		if (r > 0)
-			continue;
-		r = sd_bus_wait(p.bus, 500000);
-		if (r < 0 && r != -EINTR) {
-			code = bus_fail("bus", NULL, r);
-			goto out;
-		}
-	}
-	printf("Result: %s%s%s: %s\n", p.state, p.rc[0] ? " " : "", p.rc,
-	       p.message);
-	if (!strcmp(p.state, "approved")) {
-		char *auth = get_str(p.bus, p.path, IFACE_TXN, "AuthCode");
-
-		if (*auth)
-			printf("Auth code: %s\n", auth);
-		free(auth);
-		code = EXIT_OK;
-	} else if (!strcmp(p.state, "declined")) {
-		code = EXIT_DECLINED;
-	} else if (!strcmp(p.state, "cancelled")) {
-		code = EXIT_CANCELLED;
-	} else {
-		code = EXIT_FAIL;
-	}
-out:
-	fflush(stdout);
-	free((char *)p.path);
-	sd_bus_message_unref(call);
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&e);
-	sd_bus_flush_close_unref(p.bus);
-	return code;
-}
-
 /* ---- status / cancel ---- */
 
-static char *active_path(sd_bus *bus)
+/* The running payment's path into *@path (NULL: none); 0 or negative errno. */
+static int active_path(sd_bus *bus, sd_bus_error *e, char **path)
 {
 	sd_bus_message *m = NULL;
 	const char *o = NULL;
-	char *path = NULL;
+	int r;
 
-	if (sd_bus_get_property(bus, SVC, TERM_PATH, IFACE_TERM,
-				"ActiveTransaction", NULL, &m, "o") >= 0 &&
-	    sd_bus_message_read(m, "o", &o) >= 0 && strcmp(o, "/"))
-		path = strdup(o);
+	*path = NULL;
+	r = sd_bus_get_property(bus, SVC, TERM_PATH, IFACE_TERM,
+				"ActiveTransaction", e, &m, "o");
+	if (r >= 0)
+		r = sd_bus_message_read(m, "o", &o);
+	if (r >= 0 && strcmp(o, "/")) {
+		*path = strdup(o);
+		if (!*path)
+			r = -ENOMEM;
+	}
 	sd_bus_message_unref(m);
-	return path;
+	return r < 0 ? r : 0;
+}
+
+/* text property name -> --json key */
+static const struct {
+	const char *prop, *key;
+} txn_props[] = {
+	{ "State", "state" }, { "EntryMode", "entry_mode" },
+	{ "MaskedPan", "masked_pan" }, { "ResultCode", "result_code" },
+	{ "AuthCode", "auth_code" }, { "Message", "message" },
+	{ "OrderId", "order_id" }, { "Currency", "currency" },
+};
+
+/* The transaction's properties; NULL (and @e set) when it cannot be read. */
+static json_t *txn_json(sd_bus *bus, const char *path, sd_bus_error *e,
+			int *rp)
+{
+	uint64_t amount = 0;
+	uint8_t pin = 0;
+	char *s = NULL;
+	json_t *j;
+	int r;
+
+	/* State first: its error tells a gone or foreign transaction */
+	r = sd_bus_get_property_string(bus, SVC, path, IFACE_TXN, "State", e, &s);
+	if (r < 0) {
+		*rp = r;
+		return NULL;
+	}
+	j = json_object();
+	json_object_set_new(j, "path", jstr(path));
+	json_object_set_new(j, "state", jstr(s));
+	free(s);
+	for (size_t i = 1; i < sizeof(txn_props) / sizeof(txn_props[0]); i++) {
+		s = bus_get_str(bus, path, IFACE_TXN, txn_props[i].prop);
+		json_object_set_new(j, txn_props[i].key, jstr(s));
+		free(s);
+	}
+	sd_bus_get_property_trivial(bus, SVC, path, IFACE_TXN, "Amount",
+				    NULL, 't', &amount);
+	sd_bus_get_property_trivial(bus, SVC, path, IFACE_TXN, "PinDigits",
+				    NULL, 'y', &pin);
+	json_object_set_new(j, "amount", json_integer((json_int_t)amount));
+	json_object_set_new(j, "pin_digits", json_integer(pin));
+	return j;
+}
+
+static void status_text(json_t *st)
+{
+	json_t *t = json_object_get(st, "transaction");
+
+	printf("Terminal: %s\n", json_string_value(json_object_get(st, "state")));
+	printf("TerminalId: %s\n",
+	       json_string_value(json_object_get(st, "terminal_id")));
+	if (!json_is_object(t))
+		return;
+	printf("Transaction: %s\n", json_string_value(json_object_get(t, "path")));
+	for (size_t i = 0; i < sizeof(txn_props) / sizeof(txn_props[0]); i++)
+		printf("  %s: %s\n", txn_props[i].prop,
+		       json_string_value(json_object_get(t, txn_props[i].key)));
+	printf("  Amount: %lld\n  PinDigits: %lld\n",
+	       (long long)json_integer_value(json_object_get(t, "amount")),
+	       (long long)json_integer_value(json_object_get(t, "pin_digits")));
 }
 
 int cmd_status(int argc, char **argv)
 {
-	static const char *const props[] = {
-		"State", "EntryMode", "MaskedPan", "ResultCode", "AuthCode",
-		"Message", "OrderId", "Currency",
-	};
+	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
-	char *s, *path;
-	uint64_t amount = 0;
-	uint8_t pin = 0;
+	const char *arg = NULL;
+	char *s = NULL, *path, *active;
+	static const char *const term[][2] = {
+		{ "TerminalId", "terminal_id" }, { "MerchantId", "merchant_id" },
+		{ "Version", "version" },
+	};
+	json_t *st, *t = NULL;
+	int r;
 
-	if (bus_open(&bus) < 0)
-		return EXIT_FAIL;
-	s = get_str(bus, TERM_PATH, IFACE_TERM, "State");
-	if (!*s) {
+	r = simple_args(argc, argv, "status [--json] [TRANSACTION]", 1, &arg);
+	if (r >= 0)
+		return r;
+	r = bus_connect(&bus);
+	if (r)
+		return r;
+	r = sd_bus_get_property_string(bus, SVC, TERM_PATH, IFACE_TERM, "State",
+				       &e, &s);
+	if (r < 0) {
+		r = bus_fail("status", &e, r);
+		goto out;
+	}
+	st = json_object();
+	json_object_set_new(st, "state", jstr(s));
+	free(s);
+	for (size_t i = 0; i < sizeof(term) / sizeof(term[0]); i++) {
+		s = bus_get_str(bus, TERM_PATH, IFACE_TERM, term[i][0]);
+		json_object_set_new(st, term[i][1], jstr(s));
 		free(s);
+	}
+	json_object_set_new(st, "entry_modes",
+			    get_strv(bus, TERM_PATH, IFACE_TERM, "EntryModes"));
+	active_path(bus, NULL, &active);	/* State answered: so will this */
+	json_object_set_new(st, "active_transaction",
+			    active ? jstr(active) : json_null());
+	path = arg ? strdup(arg) : active;
+	if (path) {
+		t = txn_json(bus, path, &e, &r);
+		if (!t) {
+			r = bus_fail(path, &e, r);
+			json_decref(st);
+			if (path != active)
+				free(path);
+			free(active);
+			goto out;
+		}
+	}
+	json_object_set_new(st, "transaction", t ? t : json_null());
+	if (path != active)
+		free(path);
+	free(active);
+	if (want_json(argc, argv)) {
+		json_print_line(st);
+	} else {
+		status_text(st);
+		json_decref(st);
+	}
+	r = EXIT_OK;
+out:
+	sd_bus_error_free(&e);
+	sd_bus_unref(bus);
+	return r;
+}
+
+int cmd_cancel(int argc, char **argv)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	const char *arg = NULL;
+	char *path;
+	int r;
+
+	r = simple_args(argc, argv, "cancel [TRANSACTION]", 1, &arg);
+	if (r >= 0)
+		return r;
+	r = bus_connect(&bus);
+	if (r)
+		return r;
+	path = NULL;
+	if (arg) {
+		path = strdup(arg);
+	} else {
+		r = active_path(bus, &e, &path);
+		if (r < 0) {
+			r = bus_fail("Cancel", &e, r);
+			sd_bus_error_free(&e);
+			sd_bus_unref(bus);
+			return r;
+		}
+	}
+	if (!path) {
+		msg("no payment is running");
 		sd_bus_unref(bus);
-		msg("paytermd is not running (no %s on the bus)", SVC);
 		return EXIT_FAIL;
 	}
-	printf("Terminal: %s\n", s);
-	free(s);
-	s = get_str(bus, TERM_PATH, IFACE_TERM, "TerminalId");
-	printf("TerminalId: %s\n", s);
-	free(s);
-	path = argc > 1 ? strdup(argv[1]) : active_path(bus);
-	if (path) {
-		printf("Transaction: %s\n", path);
-		for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
-			s = get_str(bus, path, IFACE_TXN, props[i]);
-			printf("  %s: %s\n", props[i], s);
-			free(s);
-		}
-		sd_bus_get_property_trivial(bus, SVC, path, IFACE_TXN, "Amount",
-					    NULL, 't', &amount);
-		sd_bus_get_property_trivial(bus, SVC, path, IFACE_TXN, "PinDigits",
-					    NULL, 'y', &pin);
-		printf("  Amount: %llu\n  PinDigits: %u\n",
-		       (unsigned long long)amount, pin);
-		free(path);
+	r = sd_bus_call_method(bus, SVC, path, IFACE_TXN, "Cancel", &e, NULL, NULL);
+	if (r < 0) {
+		r = bus_fail("Cancel", &e, r);
+	} else {
+		printf("cancelled %s\n", path);
+		r = EXIT_OK;
 	}
+	free(path);
+	sd_bus_error_free(&e);
 	sd_bus_unref(bus);
-	return EXIT_OK;
+	return r;
 }
 
 /* ---- requests (pull queue) ---- */
@@ -446,17 +393,19 @@ int cmd_requests(int argc, char **argv)
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
 	sd_bus *bus = NULL;
-	const char *id, *merchant, *order, *cur, *desc;
+	const char *id, *merchant, *order, *cur, *desc, *unused = NULL;
+	bool json = want_json(argc, argv);
+	json_t *list;
 	uint64_t amount;
 	int64_t expires;
-	int r, n = 0;
+	int r;
 
-	if (argc > 1) {
-		msg("usage: " PROG " requests");
-		return EXIT_USAGE;
-	}
-	if (bus_open(&bus) < 0)
-		return EXIT_FAIL;
+	r = simple_args(argc, argv, "requests [--json]", 0, &unused);
+	if (r >= 0)
+		return r;
+	r = bus_connect(&bus);
+	if (r)
+		return r;
 	r = sd_bus_get_property(bus, SVC, TERM_PATH, IFACE_TERM, "PendingRequests",
 				&e, &m, "a(ssstssx)");
 	if (r < 0) {
@@ -465,47 +414,39 @@ int cmd_requests(int argc, char **argv)
 		sd_bus_unref(bus);
 		return r;
 	}
+	list = json_array();
 	r = sd_bus_message_enter_container(m, 'a', "(ssstssx)");
 	while (r >= 0 &&
 	       (r = sd_bus_message_read(m, "(ssstssx)", &id, &merchant, &order,
 					&amount, &cur, &desc, &expires)) > 0) {
 		long long left = (long long)expires - (long long)time(NULL);
+		json_t *j = json_object();
 
-		printf("%s  from %s  order %s  %llu %s  expires in %llds%s%s\n", id,
-		       merchant, order, (unsigned long long)amount, cur,
-		       left > 0 ? left : 0, *desc ? "  " : "", desc);
-		n++;
+		if (!json)
+			printf("%s  from %s  order %s  %llu %s  expires in %llds%s%s\n",
+			       id, merchant, order, (unsigned long long)amount, cur,
+			       left > 0 ? left : 0, *desc ? "  " : "", desc);
+		json_object_set_new(j, "request_id", jstr(id));
+		json_object_set_new(j, "merchant_id", jstr(merchant));
+		json_object_set_new(j, "order_id", jstr(order));
+		json_object_set_new(j, "amount", json_integer((json_int_t)amount));
+		json_object_set_new(j, "currency", jstr(cur));
+		json_object_set_new(j, "description", jstr(desc));
+		json_object_set_new(j, "expires_at", json_integer(expires));
+		json_array_append_new(list, j);
 	}
-	if (!n && r >= 0)
-		printf("no pending payment requests\n");
 	sd_bus_message_unref(m);
 	sd_bus_unref(bus);
-	return r < 0 ? bus_fail("PendingRequests", NULL, r) : EXIT_OK;
-}
-
-int cmd_cancel(int argc, char **argv)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus *bus = NULL;
-	char *path;
-	int r;
-
-	if (bus_open(&bus) < 0)
-		return EXIT_FAIL;
-	path = argc > 1 ? strdup(argv[1]) : active_path(bus);
-	if (!path) {
-		msg("no payment is running");
-		sd_bus_unref(bus);
-		return EXIT_FAIL;
+	if (r < 0) {
+		json_decref(list);
+		return bus_fail("PendingRequests", NULL, r);
 	}
-	r = sd_bus_call_method(bus, SVC, path, IFACE_TXN, "Cancel", &e, NULL, NULL);
-	if (r < 0)
-		r = bus_fail("Cancel", &e, r);
-	else
-		r = EXIT_OK;
-	printf("%s%s\n", r == EXIT_OK ? "cancelled " : "", r == EXIT_OK ? path : "");
-	free(path);
-	sd_bus_error_free(&e);
-	sd_bus_unref(bus);
-	return r;
+	if (json)
+		json_print_line(list);
+	else {
+		if (!json_array_size(list))
+			printf("no pending payment requests\n");
+		json_decref(list);
+	}
+	return EXIT_OK;
 }

@@ -6,6 +6,10 @@
 #include "dbus.h"
 #include "paytermctl.h"
 
+#ifndef PAYTERMCTL_VERSION
+#define PAYTERMCTL_VERSION "0.1.0"
+#endif
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -16,18 +20,22 @@ static void usage(FILE *f)
 		"                                         print events as JSON lines\n"
 		"  virt [OPTIONS]                         virtual reader driven from stdin\n"
 		"  apdu DEVICE [--slot N] HEX...          send APDUs to a card\n"
-		"  readers                                readers seen by paytermd (D-Bus)\n"
-		"  pay [--modes M,...] REQUEST|@FILE|-    run a payment through paytermd\n"
-		"  status [TRANSACTION]                   paytermd and payment state\n"
+		"  readers [--json]                       readers seen by paytermd (D-Bus)\n"
+		"  pay [--json] [--modes M,...] REQUEST|@FILE|-\n"
+		"                                         run a payment through paytermd\n"
+		"  status [--json] [TRANSACTION]          paytermd and payment state\n"
 		"  cancel [TRANSACTION]                   cancel the running payment\n"
-		"  requests                               payment requests from the pull queue\n"
+		"  requests [--json]                      payment requests from the pull queue\n"
 		"  help                                   this text\n"
+		"  --version                              print the version\n"
 		"\n"
 		"DEVICE is /dev/paytermN, paytermN or N.  '" PROG " COMMAND --help' for\n"
 		"details.  Full PANs, tracks and PINs are never printed.\n"
 		"\n"
 		"Exit codes: 0 ok, 1 failure, 2 usage, 3 device removed,\n"
-		"            4 timeout (monitor --count), 5 reader claimed by another process\n");
+		"            4 timeout (monitor --count), 5 reader claimed by another process,\n"
+		"            6 declined (pay), 7 cancelled (pay), 8 refused (pay),\n"
+		"            9 paytermd not running or no system bus\n");
 }
 
 int main(int argc, char **argv)
@@ -58,6 +66,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "-h")) {
 		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf(PROG " %s\n", PAYTERMCTL_VERSION);
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

@@ -84,7 +84,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: paytermd [-c CONFIG] [-v] [--check-config]\n"
 		"  -c, --config FILE   configuration (default " PD_CONFIG_PATH ")\n"
 		"  -v, --verbose       debug logging\n"
-		"      --check-config  parse the configuration and exit\n");
+		"      --check-config  parse the configuration and exit\n"
+		"  -V, --version       print the version, then exit\n");
 }
 
 int main(int argc, char **argv)
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 	{ "card-process", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
 	struct pd_daemon d;
@@ -106,7 +108,7 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.config_path = getenv("PAYTERMD_CONFIG") ? getenv("PAYTERMD_CONFIG") :
 			PD_CONFIG_PATH;
-	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
@@ -122,6 +124,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("paytermd %s\n", PD_VERSION);
 			return 0;
 		default:
 			usage(stderr);
