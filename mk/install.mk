@@ -82,6 +82,8 @@ install-userspace: programs $(UNITS)
 	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s && \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	$(call install_files,0644,$(DOCDIR),daemon/systemd/paytermd.conf.example $(wildcard docs/*.md))
+	# kiosk mode's polkit rules: an example, active only once copied to /etc/polkit-1/rules.d
+	$(call install_files,0644,$(DOCDIR)/examples,daemon/systemd/50-payterm-kiosk.rules)
 	$(call install_files,0644,$(SERVER_DOCDIR),server/systemd/payterm-server.json.example \
 		server/systemd/payterm-bank.json.example docs/payserver.md docs/protocol.md)
 	$(if $(PT_CRYPTO_SO),$(MAKE) --no-print-directory install-lib)

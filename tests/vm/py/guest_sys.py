@@ -22,7 +22,7 @@ B = os.path.join(ROOT, os.environ.get('B', 'build'))
 RUN = '/run/ptsys'
 SYSTEM_BUS = '/run/dbus/system_bus_socket'
 # the repository's files; PAYTERM_TEST_DBUS_POLICY / _UDEV_RULES /
-# _POLKIT_ACTION name others (relative to the checkout), e.g. an older
+# _POLKIT_ACTION / _POLKIT_KIOSK_RULES name others (relative to the checkout), e.g. an older
 # version's, to see a test fail before a fix
 def _repo_file(var, default):
     return os.path.join(ROOT, os.environ.get(var) or default)
@@ -33,6 +33,8 @@ POLICY = _repo_file('PAYTERM_TEST_DBUS_POLICY',
 RULES = _repo_file('PAYTERM_TEST_UDEV_RULES', 'udev/60-payterm.rules')
 ACTION = _repo_file('PAYTERM_TEST_POLKIT_ACTION',
                     'daemon/systemd/org.payterm.policy')
+KIOSK_RULES = _repo_file('PAYTERM_TEST_POLKIT_KIOSK_RULES',
+                         'daemon/systemd/50-payterm-kiosk.rules')
 
 # API group, the daemon's user and group, test users
 API_GROUP = 'payterm'
@@ -122,6 +124,15 @@ def add_users():
     assert 'paytermd' not in grp.getgrnam(API_GROUP).gr_mem
     assert grp.getgrnam('paytermd').gr_mem == []
     return pwd.getpwnam(DAEMON_USER)
+
+
+def add_group(name, gid, members):
+    """Group NAME (GID) with MEMBERS, appended to the guest's /etc/group
+    (after add_users: a tmpfs copy by then; before, the read-only host
+    file refuses the write), as groupadd + usermod -aG would."""
+    with open('/etc/group', 'a') as f:
+        f.write('%s:x:%d:%s\n' % (name, gid, ','.join(members)))
+    assert grp.getgrnam(name).gr_mem == list(members)
 
 
 def as_user(user, *cmd):
