@@ -312,21 +312,6 @@ static void get_order(struct ps_call *c)
 	json_decref(row);
 }
 
-/* Non-negative decimal integer up to max; -1 if absent, -2 if bad. */
-static long long qint(const struct ps_query *q, const char *k, long long max)
-{
-	const char *v = ps_query_get(q, k);
-	char *end;
-	long long n;
-
-	if (!v)
-		return -1;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	return end == v || *end || *v == '-' || *v == '+' || n < 0 ||
-	       n > max || errno == ERANGE ? -2 : n;
-}
-
 static const char *const states[] = {
 	"pending", "authorizing", "paid", "declined", "expired", "reversing",
 	"reversed",
@@ -338,9 +323,9 @@ static void list_orders(struct ps_call *c)
 {
 	struct ps_order_filter f = { .merchant_id = c->m->id, .state = "",
 				     .created_lt = INT64_MAX, .after_pk = "" };
-	long long limit = qint(&c->q, "limit", 100);
-	long long gte = qint(&c->q, "created[gte]", INT64_MAX / 1000);
-	long long lt = qint(&c->q, "created[lt]", INT64_MAX / 1000);
+	long long limit = ps_query_uint(&c->q, "limit", 100);
+	long long gte = ps_query_uint(&c->q, "created[gte]", INT64_MAX / 1000);
+	long long lt = ps_query_uint(&c->q, "created[lt]", INT64_MAX / 1000);
 	const char *st = ps_query_get(&c->q, "state");
 	const char *after = ps_query_get(&c->q, "starting_after");
 	json_t *rows, *data, *it, *cur = NULL;

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <event2/keyvalq_struct.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,34 +115,23 @@ void ps_longpoll_free_all(struct ps_worker *w)
 	}
 }
 
-static long long qnum(const struct ps_query *q, const char *k, long long def)
-{
-	const char *v = ps_query_get(q, k);
-	char *end;
-	long long n;
-
-	if (!v)
-		return def;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	/* "", trailing bytes, negative or out of range (saturated): refused */
-	return end == v || *end || n < 0 || errno == ERANGE ? -1 : n;
-}
-
 static void get_requests(struct ps_call *c)
 {
 	struct ps_worker *w = c->w;
 	struct evhttp_request *req = c->req;
 	const struct ps_terminal *t = c->t;
 	const struct ps_query *q = &c->q;
-	long long after = qnum(q, "after", 0), wait = qnum(q, "wait", 0);
+	long long after = ps_query_uint(q, "after", LLONG_MAX);
+	long long wait = ps_query_uint(q, "wait", LLONG_MAX);
 	struct ps_waiter *x;
 	struct timeval tv = { 0, POLL_MS * 1000 };
 
-	if (after < 0 || wait < 0) {
+	if (after == -2 || wait == -2) {
 		ps_reply_error(req, 400, "invalid_query", "after, wait: integers >= 0");
 		return;
 	}
+	after = after < 0 ? 0 : after;	/* absent: from the start, no wait */
+	wait = wait < 0 ? 0 : wait;
 	if (wait > w->srv->cfg->longpoll_max_s)
 		wait = w->srv->cfg->longpoll_max_s;
 	x = calloc(1, sizeof(*x));

@@ -2,6 +2,7 @@
 /* payterm-server: query strings of the routers (route.h). */
 #include "route.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,21 @@ void ps_query_free(struct ps_query *q)
 		free(q->val[i]);
 	}
 	q->n = 0;
+}
+
+long long ps_query_uint(const struct ps_query *q, const char *key, long long max)
+{
+	const char *v = ps_query_get(q, key);
+	char *end;
+	long long n;
+
+	if (!v)
+		return -1;
+	if (*v < '0' || *v > '9')
+		return -2;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	return *end || errno == ERANGE || n > max ? -2 : n;
 }
 
 const char *ps_query_get(const struct ps_query *q, const char *key)

@@ -57,5 +57,8 @@ const char *ps_query_get(const struct ps_query *q, const char *key);
 int ps_query_parse(struct ps_query *q, const char *query, const char *allowed,
 		   const char **bad);
 void ps_query_free(struct ps_query *q);
+/* A query parameter as a decimal integer 0..max, digits only (no sign,
+ * space or trailing bytes; saturation refused): -1 if absent, -2 if bad. */
+long long ps_query_uint(const struct ps_query *q, const char *key, long long max);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <limits.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -91,6 +92,23 @@ START_TEST(query_strings)
 	ck_assert_int_eq(ps_query_parse(&q, "lim=1", ok, &bad), -2);
 	ps_query_free(&q);
 	ck_assert_int_eq(ps_query_parse(&q, "x=1", "", &bad), -2);
+	ps_query_free(&q);
+	/* integers: digits only, 0..max; -1 absent, -2 bad */
+	ck_assert_int_eq(ps_query_parse(&q, "limit=100&created[gte]=%2B5&created[lt]=+5&state=",
+					ok, &bad), 0);
+	ck_assert_int_eq(ps_query_uint(&q, "limit", 100), 100);
+	ck_assert_int_eq(ps_query_uint(&q, "limit", 99), -2);
+	ck_assert_int_eq(ps_query_uint(&q, "created[gte]", 100), -2);
+	ck_assert_int_eq(ps_query_uint(&q, "created[lt]", 100), -2);
+	ck_assert_int_eq(ps_query_uint(&q, "state", 100), -2);
+	ck_assert_int_eq(ps_query_uint(&q, "starting_after", 100), -1);
+	ps_query_free(&q);
+	ck_assert_int_eq(ps_query_parse(&q, "limit=99999999999999999999&state=7x", ok, &bad), 0);
+	ck_assert_int_eq(ps_query_uint(&q, "limit", LLONG_MAX), -2);
+	ck_assert_int_eq(ps_query_uint(&q, "state", LLONG_MAX), -2);
+	ps_query_free(&q);
+	ck_assert_int_eq(ps_query_parse(&q, "limit=0", ok, &bad), 0);
+	ck_assert_int_eq(ps_query_uint(&q, "limit", 0), 0);
 	ps_query_free(&q);
 	/* repeated, NUL, empty key: -1 */
 	ck_assert_int_eq(ps_query_parse(&q, "limit=1&limit=2", ok, &bad), -1);
