@@ -3,9 +3,10 @@
 # ships (daemon/dbus/, installed by mk/install.mk), and a small client that
 # makes a payment through them alone.  A test program: built by `make`
 # (userspace), never installed; GLib/GIO (libglib2.0-dev) is needed by this
-# test only.  PT_BINDINGS_XML: other XML files to generate from (the
-# self-check of docs/dbus-api.md, "Generated bindings", renames a method in
-# a copy and sees the build fail).
+# test only.  The XML generated from is copied to $(PT_BINDINGS_GEN)/xml/:
+# the test checks that it is what make install-userspace installs.
+# PT_BINDINGS_XML: other XML files to generate from (the self-checks in
+# docs/dbus-api.md, "Generated bindings").
 PT_BINDINGS_XML ?= $(sort $(wildcard daemon/dbus/*.xml))
 PT_BINDINGS_GEN := $(B)/gen/tests/vm/bindings
 PT_BINDINGS_CLIENT := $(B)/tests/vm/pt-bindings-client
@@ -25,6 +26,9 @@ $(PT_BINDINGS_GEN)/payterm-dbus.c: $(PT_BINDINGS_XML) tests/vm/bindings/bindings
 	gdbus-codegen --interface-prefix org.payterm. --c-namespace Pt \
 		--output-directory $(dir $@) --generate-c-code payterm-dbus \
 		$(PT_BINDINGS_XML)
+	@# the inputs, for the test to compare with the installed XML
+	rm -rf $(dir $@)xml && mkdir -p $(dir $@)xml
+	cp $(PT_BINDINGS_XML) $(dir $@)xml/
 $(PT_BINDINGS_GEN)/payterm-dbus.h: $(PT_BINDINGS_GEN)/payterm-dbus.c
 
 $(B)/obj/gen/tests/vm/bindings/payterm-dbus.o: $(PT_BINDINGS_GEN)/payterm-dbus.c

@@ -7,8 +7,10 @@ DESTDIR with `make install-userspace` and passes it as
 PAYTERM_BINDINGS_DESTDIR).
 
   - the files in DESTDIR/usr/share/dbus-1/interfaces/ are those of
-    daemon/dbus/, byte for byte: the XML that ships is the XML the client's
-    proxies were generated from (tests/vm/bindings/bindings.mk);
+    daemon/dbus/ and those the client's proxies were generated from
+    (tests/vm/bindings/bindings.mk keeps a copy of its gdbus-codegen input
+    in build/gen/tests/vm/bindings/xml/), byte for byte: the XML that ships
+    is the XML of the client;
   - the whole payment stack of tests/vm/t-payment (payment_env: payterm-bank,
     payterm-server, paytermd on a private system bus, virtual MSR and PIN
     pad): an order on the server, its signed request from the pull queue;
@@ -40,6 +42,7 @@ T = TestRunner()
 CLIENT = os.path.join(B, 'tests/vm/pt-bindings-client')
 DESTDIR = os.environ.get('PAYTERM_BINDINGS_DESTDIR', '')
 IFACE_DIR = DESTDIR + '/usr/share/dbus-1/interfaces'
+GEN_XML = os.path.join(B, 'gen/tests/vm/bindings/xml')
 CARD = pslib.card('visa-magstripe')
 AMOUNT = 2345
 S = {}
@@ -76,16 +79,17 @@ def outcome(out):
 
 @T.case
 def t_installed_xml():
-    """make install-userspace put exactly daemon/dbus/*.xml (the files the
-    client was generated from) into /usr/share/dbus-1/interfaces/."""
+    """make install-userspace put exactly daemon/dbus/*.xml, the files the
+    client was generated from, into /usr/share/dbus-1/interfaces/."""
     assert DESTDIR, 'PAYTERM_BINDINGS_DESTDIR not set (tests/vm/t-dbus-bindings)'
     inst = sorted(os.path.basename(f) for f in glob.glob(IFACE_DIR + '/*.xml'))
-    src = sorted(os.path.basename(f) for f in
-                 glob.glob(ROOT + '/daemon/dbus/*.xml'))
-    assert inst and inst == src, (inst, src)
-    for f in inst:
-        assert filecmp.cmp(IFACE_DIR + '/' + f, ROOT + '/daemon/dbus/' + f,
-                           shallow=False), f + ': installed copy differs'
+    for d in (ROOT + '/daemon/dbus', GEN_XML):
+        other = sorted(os.path.basename(f) for f in glob.glob(d + '/*.xml'))
+        assert inst and inst == other, (IFACE_DIR, inst, d, other)
+        for f in inst:
+            assert filecmp.cmp(IFACE_DIR + '/' + f, d + '/' + f,
+                               shallow=False), \
+                '%s/%s: differs from the installed copy' % (d, f)
     assert os.access(CLIENT, os.X_OK), CLIENT + ' not built (make)'
     print('     %s: %s' % (IFACE_DIR, ', '.join(inst)))
 
