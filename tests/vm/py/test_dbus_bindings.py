@@ -53,8 +53,10 @@ class Client(Pay):
     on its lines."""
 
     def __init__(self, env, req):
+        # a GLib warning (a signal name the XML lacks...) aborts it
         self.p = subprocess.Popen([CLIENT, req, '60'], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, env=env)
+                                  stderr=subprocess.STDOUT, text=True,
+                                  env=dict(env, G_DEBUG='fatal-warnings'))
         self.q = queue.Queue()
         self.lines = []
         self.echo = None
