@@ -10,6 +10,11 @@
 PT_BINDINGS_XML ?= $(sort $(wildcard daemon/dbus/*.xml))
 PT_BINDINGS_GEN := $(B)/gen/tests/vm/bindings
 PT_BINDINGS_CLIENT := $(B)/tests/vm/pt-bindings-client
+# the list of inputs, rewritten when it changes: going back to the shipped
+# files after PT_BINDINGS_XML=... regenerates too (they are older)
+PT_BINDINGS_INPUTS := $(PT_BINDINGS_GEN)/inputs
+$(shell mkdir -p $(PT_BINDINGS_GEN) && { echo '$(PT_BINDINGS_XML)' | \
+	cmp -s - $(PT_BINDINGS_INPUTS) || echo '$(PT_BINDINGS_XML)' >$(PT_BINDINGS_INPUTS); })
 PT_BINDINGS_CFLAGS = $(shell $(PKG_CONFIG) --cflags gio-2.0)
 PT_BINDINGS_LIBS = $(shell $(PKG_CONFIG) --libs gio-2.0)
 # gdbus-codegen's output only (not client.c): its GObject boilerplate casts
@@ -19,7 +24,8 @@ PT_BINDINGS_GEN_CFLAGS := -Wno-unused-parameter -Wno-cast-function-type \
 
 userspace: $(PT_BINDINGS_CLIENT)
 
-$(PT_BINDINGS_GEN)/payterm-dbus.c: $(PT_BINDINGS_XML) tests/vm/bindings/bindings.mk
+$(PT_BINDINGS_GEN)/payterm-dbus.c: $(PT_BINDINGS_XML) $(PT_BINDINGS_INPUTS) \
+		tests/vm/bindings/bindings.mk
 	@mkdir -p $(dir $@)
 	@command -v gdbus-codegen >/dev/null && $(PKG_CONFIG) --exists gio-2.0 || \
 		{ echo "$@: needs gdbus-codegen and GIO (make deps: libglib2.0-dev-bin libglib2.0-dev)" >&2; exit 1; }
