@@ -8,6 +8,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* CODE_FILE= would always be log.c */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "log.h"
