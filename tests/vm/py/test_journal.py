@@ -179,7 +179,6 @@ def t_journal():
     os.chmod(W, 0o700)
     start_bus(W)
     KEY = offline_terminal(W)
-    test_paytermd.readers()
     j = Journald()
     a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     st = os.fstat(b.fileno())
@@ -188,6 +187,7 @@ def t_journal():
     reader = drain(a.fileno(), stream)     # first: -v fills a buffer fast
     d = Daemon(W, env, stderr=b.fileno())
     b.close()
+    test_paytermd.readers()     # the virtual readers, seen by the daemon
 
     def text():
         return (b''.join(stream).decode(errors='replace') + '\n--- journal:\n' +
