@@ -26,6 +26,7 @@ pc_dir = $(or $(shell $(PKG_CONFIG) --define-variable=prefix=$(PREFIX) \
 SYSTEMDUNITDIR ?= $(call pc_dir,systemdsystemunitdir,systemd,$(PREFIX)/lib/systemd/system)
 SYSUSERSDIR ?= $(call pc_dir,sysusersdir,systemd,$(PREFIX)/lib/sysusers.d)
 TMPFILESDIR ?= $(call pc_dir,tmpfilesdir,systemd,$(PREFIX)/lib/tmpfiles.d)
+CATALOGDIR ?= $(call pc_dir,catalogdir,systemd,$(PREFIX)/lib/systemd/catalog)
 UDEVDIR ?= $(call pc_dir,udevdir,udev,$(PREFIX)/lib/udev)
 DBUSSYSTEMDIR ?= $(DATADIR)/dbus-1/system.d
 DBUSSERVICEDIR ?= $(DATADIR)/dbus-1/system-services
@@ -71,6 +72,8 @@ install-userspace: programs $(UNITS)
 	install -m 0644 daemon/systemd/paytermd.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/paytermd.conf
 	install -m 0644 server/systemd/payterm-server.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/payterm-server.conf
 	install -m 0644 server/systemd/payterm-server.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/payterm-server.conf
+	# journalctl --update-catalog (debhelper's trigger) reads it from there
+	$(call install_files,0644,$(CATALOGDIR),daemon/systemd/paytermd.catalog)
 	$(call install_files,0644,$(DBUSSYSTEMDIR),daemon/systemd/org.payterm.Terminal1.conf)
 	$(call install_files,0644,$(DBUSSERVICEDIR),daemon/systemd/org.payterm.Terminal1.service)
 	$(call install_files,0644,$(DBUSIFACEDIR),$(DBUS_XML))
@@ -116,6 +119,7 @@ uninstall:
 		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS))) \
 		$(DESTDIR)$(SYSUSERSDIR)/paytermd.conf $(DESTDIR)$(TMPFILESDIR)/paytermd.conf \
 		$(DESTDIR)$(SYSUSERSDIR)/payterm-server.conf $(DESTDIR)$(TMPFILESDIR)/payterm-server.conf \
+		$(DESTDIR)$(CATALOGDIR)/paytermd.catalog \
 		$(DESTDIR)$(DBUSSYSTEMDIR)/org.payterm.Terminal1.conf \
 		$(DESTDIR)$(DBUSSERVICEDIR)/org.payterm.Terminal1.service \
 		$(addprefix $(DESTDIR)$(DBUSIFACEDIR)/,$(notdir $(DBUS_XML))) \

@@ -662,6 +662,11 @@ static int start_txn(struct pending *p)
 	o->next = d->txns;
 	d->txns = o;
 	snprintf(o->path, sizeof(o->path), PD_TXN_PREFIX "/%u", o->txn->id);
+	pd_log_event(&PD_EV_TXN_CREATED, &(struct pd_log_ids){
+		     .txn = o->txn->id, .request = p->req.id }, LOG_INFO,
+		     "transaction %u: created for request %s (order %s, %llu %s)",
+		     o->txn->id, p->req.id, p->req.order_id,
+		     (unsigned long long)p->req.amount, p->req.currency_alpha);
 	r = pd_txn_start(o->txn);
 	if (r < 0) {
 		o->txn->remote_ended = true;	/* nothing was started there */

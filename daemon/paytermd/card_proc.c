@@ -328,6 +328,9 @@ int pd_card_proc_main(struct pd_config *cfg)
 	int r;
 
 	pd_log_prefix = "card process: ";
+	/* seccomp refuses socket(): "<N>" lines on the inherited stderr,
+	 * which journald's stream parser turns into priorities */
+	pd_log_init(PD_LOG_STDERR_ONLY);
 	unsetenv("NOTIFY_SOCKET");	/* the front talks to systemd */
 	unsetenv("WATCHDOG_USEC");
 	r = pd_secure_init();		/* exec made us dumpable again */

@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "log.h"
 #include "pending.h"
 #include "request.h"
 #include "txn.h"
@@ -16,7 +17,7 @@
 #define PD_BUS_NAME		"org.payterm.Terminal1"
 #define PD_TERMINAL_PATH	"/org/payterm/Terminal1"
 #define PD_READER_PREFIX	"/org/payterm/Reader"
-#define PD_TXN_PREFIX		"/org/payterm/Transaction"
+#define PD_TXN_PREFIX		PD_LOG_TXN_PREFIX	/* log.h */
 #define PD_ROOT_PATH		"/org/payterm"
 
 struct pd_reader {

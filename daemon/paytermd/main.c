@@ -133,6 +133,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!card)		/* the card process: pd_card_proc_main */
+		pd_log_init(PD_LOG_AUTO);
 	r = pd_config_load(d.config_path, &d.cfg, err, sizeof(err));
 	if (r < 0) {
 		log_err("%s", err);

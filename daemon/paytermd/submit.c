@@ -290,8 +290,13 @@ static void final(struct pd_submit *s, enum pd_state st, const char *rc,
 	if (r < 0)
 		log_err("submission %s: cannot remove its in-flight record: %s",
 			s->rec.key, strerror(-r));
-	log_info("submission %s: final: %s%s%s (%s)", s->rec.key,
-		 pd_state_name(st), rc ? " " : "", rc ? rc : "", msg);
+	pd_log_event(st == PD_ST_APPROVED ? &PD_EV_APPROVED :
+		     st == PD_ST_DECLINED ? &PD_EV_DECLINED : &PD_EV_FAILED,
+		     &(struct pd_log_ids){ .txn = o ? o->txn->id : 0,
+		     .request = s->rec.request_id, .key = s->rec.key,
+		     .state = pd_state_name(st), .result_code = rc }, LOG_INFO,
+		     "submission %s: final: %s%s%s (%s)", s->rec.key,
+		     pd_state_name(st), rc ? " " : "", rc ? rc : "", msg);
 	if (o && !s->closed) {
 		o->submit = NULL;
 		s->o = NULL;
@@ -370,8 +375,11 @@ static int reverse(struct pd_submit *s)
 		s->rec.stage = PD_J_REVERSING;
 		journal_put(s);
 	}
-	log_notice("submission %s: asking the server to reverse payment %s",
-		   s->rec.key, s->rec.payment_id);
+	pd_log_event(&PD_EV_REVERSAL, &(struct pd_log_ids){
+		     .txn = s->o ? s->o->txn->id : 0, .request = s->rec.request_id,
+		     .key = s->rec.key }, LOG_NOTICE,
+		     "submission %s: asking the server to reverse payment %s",
+		     s->rec.key, s->rec.payment_id);
 	snprintf(path, sizeof(path), "/v1/terminal/payments/%s/reversal",
 		 s->rec.payment_id);
 	return start_easy(s, "POST", path, "{}", false);
@@ -608,8 +616,11 @@ static void submission_done(struct pd_submit *s, CURLcode cc, long status,
 				"answer could not be fetched)");
 			return;
 		}
-		log_warn("submission %s: %s (%s); result unknown, asking again",
-			 s->rec.key, curl_easy_strerror(cc), s->errbuf);
+		pd_log_event(&PD_EV_UNKNOWN, &(struct pd_log_ids){
+			     .txn = s->o ? s->o->txn->id : 0,
+			     .request = s->rec.request_id, .key = s->rec.key },
+			     LOG_WARNING, "submission %s: %s (%s); result unknown, asking again",
+			     s->rec.key, curl_easy_strerror(cc), s->errbuf);
 		later(s, s->posts <= s->d->cfg.submit_attempts ? PH_SUBMIT : PH_STATUS);
 		return;
 	}
@@ -636,8 +647,11 @@ static void submission_done(struct pd_submit *s, CURLcode cc, long status,
 	}
 	/* 409 (in flight), 5xx, or an answer that is no answer */
 	if (status != 409 && status < 500)
-		log_warn("submission %s: HTTP %ld without a usable body; result "
-			 "unknown, asking again", s->rec.key, status);
+		pd_log_event(&PD_EV_UNKNOWN, &(struct pd_log_ids){
+			     .txn = s->o ? s->o->txn->id : 0,
+			     .request = s->rec.request_id, .key = s->rec.key },
+			     LOG_WARNING, "submission %s: HTTP %ld without a usable "
+			     "body; result unknown, asking again", s->rec.key, status);
 	later(s, s->posts <= s->d->cfg.submit_attempts ? PH_SUBMIT : PH_STATUS);
 }
 
@@ -663,8 +677,11 @@ static void reversal_done(struct pd_submit *s, CURLcode cc, long status, json_t 
 {
 	if (cc == CURLE_OK && (status == 202 || status == 200) && json_is_object(j)) {
 		/* acknowledged: the server sends the 0400 until the bank has it */
-		log_notice("submission %s: reversal of payment %s acknowledged",
-			   s->rec.key, s->rec.payment_id);
+		pd_log_event(&PD_EV_REVERSED, &(struct pd_log_ids){
+			     .txn = s->o ? s->o->txn->id : 0,
+			     .request = s->rec.request_id, .key = s->rec.key },
+			     LOG_NOTICE, "submission %s: reversal of payment %s acknowledged",
+			     s->rec.key, s->rec.payment_id);
 		final_failed(s, s->suspect || s->o ? UNTRUSTED_REVERSED :
 			     "Payment reversed");
 		return;
@@ -954,7 +971,10 @@ int pd_submit_start(struct pd_txnobj *o, const struct pd_sealed *sealed)
 		submit_free(s);
 		return r;
 	}
-	log_info("transaction %u: submitted (idempotency key %s)", t->id, s->rec.key);
+	pd_log_event(&PD_EV_SUBMITTED, &(struct pd_log_ids){ .txn = t->id,
+		     .request = s->rec.request_id, .key = s->rec.key }, LOG_INFO,
+		     "transaction %u: submitted (idempotency key %s)", t->id,
+		     s->rec.key);
 	return 0;
 }
 
@@ -982,7 +1002,9 @@ static void resume_one(void *user, const struct pd_jrec *r)
 	 * an approval */
 	s->closed = true;
 	s->maybe_sent = true;
-	log_notice("journal: resuming payment %s (stage %s, order %s, %llu %s%s%s)",
+	pd_log_event(&PD_EV_RESUMED, &(struct pd_log_ids){
+		     .request = r->request_id, .key = r->key }, LOG_NOTICE,
+		     "journal: resuming payment %s (stage %s, order %s, %llu %s%s%s)",
 		   r->key, r->stage == PD_J_REVERSING ? "reversing" : "submitting",
 		   r->order_id[0] ? r->order_id : "?", (unsigned long long)r->amount,
 		   r->currency, r->payment_id[0] ? ", payment " : "", r->payment_id);

@@ -50,9 +50,14 @@ static void set_state(struct pd_txn *t, enum pd_state s, const char *m)
 	unsigned props = 0;
 
 	if (t->state != s) {
-		log_info("transaction %u: %s -> %s%s%s", t->id,
-			 pd_state_name(t->state), pd_state_name(s),
-			 m ? ": " : "", m ? m : "");
+		struct pd_log_ids ids = { .txn = t->id, .request = t->req.id,
+					  .state = pd_state_name(s),
+					  .result_code = t->result_code };
+
+		pd_log_event(pd_state_final(s) ? &PD_EV_TXN_FINAL : &PD_EV_TXN_STATE,
+			     &ids, LOG_INFO, "transaction %u: %s -> %s%s%s", t->id,
+			     pd_state_name(t->state), pd_state_name(s),
+			     m ? ": " : "", m ? m : "");
 		t->state = s;
 		props |= PD_P_STATE;
 	}
@@ -379,8 +384,10 @@ static void card_ready(struct pd_txn *t, struct pd_io *io, struct pd_card *card,
 	snprintf(t->masked_pan, sizeof(t->masked_pan), "%s", card->masked);
 	snprintf(t->f22, sizeof(t->f22), "%s", f22);
 	changed(t, PD_P_ENTRY_MODE | PD_P_MASKED_PAN);
-	log_info("transaction %u: card %s read by %s (%s)", t->id,
-		 t->masked_pan, io->name, mode);
+	pd_log_event(&PD_EV_CARD_READ, &(struct pd_log_ids){ .txn = t->id,
+		     .request = t->req.id, .masked_pan = t->masked_pan },
+		     LOG_INFO, "transaction %u: card %s read by %s (%s)", t->id,
+		     t->masked_pan, io->name, mode);
 
 	r = pd_seal_begin(t->ks, t->cfg->pin_block_format, &t->seal);
 	if (!r)
@@ -829,6 +836,13 @@ void pd_txn_remote_update(struct pd_txn *t, enum pd_state state,
 	if (strcmp(t->masked_pan, masked_pan)) {
 		snprintf(t->masked_pan, sizeof(t->masked_pan), "%s", masked_pan);
 		props |= PD_P_MASKED_PAN;
+		/* the card process cannot reach the journal: the event is here */
+		if (t->masked_pan[0])
+			pd_log_event(&PD_EV_CARD_READ, &(struct pd_log_ids){
+				     .txn = t->id, .request = t->req.id,
+				     .masked_pan = t->masked_pan }, LOG_INFO,
+				     "transaction %u: card %s read (%s)", t->id,
+				     t->masked_pan, t->entry_mode);
 	}
 	if (t->pin_digits != pin_digits) {
 		t->pin_digits = pin_digits;

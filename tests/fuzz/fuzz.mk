@@ -62,6 +62,8 @@ $(PT_FZ)/%.o: %.c
 # Per fuzzer: the archives it links (most dependent first) and the system
 # libraries.  PT_FUZZ_SRCDIR lets a harness read tests/data/ and tests/fuzz/.
 PT_FUZZ_CRYPTO_LIBS = $(call pkg_libs,openssl) -lpthread
+# libpaytermd.a's log.o writes to the journal
+PT_FUZZ_PD_LIBS = $(call pkg_libs,libsystemd)
 
 $(B)/tests/fuzz/tr31 $(B)/tests/fuzz/pinblock: $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/tr31 $(B)/tests/fuzz/pinblock: PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
@@ -76,21 +78,21 @@ $(B)/tests/fuzz/tlv: PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
 
 $(B)/tests/fuzz/emv $(B)/tests/fuzz/track: $(PT_FZ_PD) $(PT_FZ_BANK) $(PT_FZ_COMMON) \
 	$(PT_FZ_CRYPTO)
-$(B)/tests/fuzz/emv $(B)/tests/fuzz/track: PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
+$(B)/tests/fuzz/emv $(B)/tests/fuzz/track: PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS) $(PT_FUZZ_PD_LIBS)
 
 $(B)/tests/fuzz/config: $(PT_FZ_PD) $(PT_FZ_COMMON) $(PT_FZ_CRYPTO)
-$(B)/tests/fuzz/config: PT_FUZZ_LDLIBS = $(call pkg_libs,inih) $(PT_FUZZ_CRYPTO_LIBS)
+$(B)/tests/fuzz/config: PT_FUZZ_LDLIBS = $(call pkg_libs,inih) $(PT_FUZZ_CRYPTO_LIBS) $(PT_FUZZ_PD_LIBS)
 
 $(B)/tests/fuzz/request $(B)/tests/fuzz/pending $(B)/tests/fuzz/verdict: \
 	$(PT_FZ_PD) $(PT_FZ_COMMON) $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/request $(B)/tests/fuzz/pending $(B)/tests/fuzz/verdict: \
-	PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS)
+	PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS) $(PT_FUZZ_PD_LIBS)
 
 # the privsep channel, one harness per side (docs/privsep.md)
 $(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: tests/fuzz/fuzz_privsep.h \
 	$(PT_FZ_PD) $(PT_FZ_COMMON) $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/privsep_card $(B)/tests/fuzz/privsep_front: \
-	PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
+	PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS) $(PT_FUZZ_PD_LIBS)
 
 $(B)/tests/fuzz/jws: $(PT_FZ_PS) $(PT_FZ_COMMON)
 $(B)/tests/fuzz/jws: PT_FUZZ_LDLIBS = $(call pkg_libs,jansson) $(PT_FUZZ_CRYPTO_LIBS)

@@ -145,9 +145,11 @@ def ctl(env, *args, timeout=20):
 class Daemon:
     """paytermd -c W/paytermd.conf -v, output in W/paytermd.log.  NOTIFY:
     be its service manager (NOTIFY_SOCKET) and set ready_s, the time from
-    the start to READY=1."""
+    the start to READY=1.  STDERR: a file descriptor for its output
+    instead (test_journal.py: a journald stream, a terminal); text() is
+    then the caller's to collect."""
 
-    def __init__(self, w, env, notify=False):
+    def __init__(self, w, env, notify=False, stderr=None):
         self.w = w
         self.env = env
         self.logpath = w + '/paytermd.log'
@@ -164,8 +166,9 @@ class Daemon:
             env['NOTIFY_SOCKET'] = path
         t0 = time.monotonic()
         self.p = subprocess.Popen([DAEMON, '-c', w + '/paytermd.conf', '-v'],
-                                  stdout=self.log, stderr=subprocess.STDOUT,
-                                  env=env)
+                                  stdout=self.log if stderr is None else stderr,
+                                  stderr=subprocess.STDOUT if stderr is None
+                                  else stderr, env=env)
         self.ready_s = None
         while sock:
             if b'READY=1' in sock.recv(4096).split(b'\n'):
