@@ -85,6 +85,8 @@ static const struct {
 	  "too late to cancel: authorisation is running", false, EXIT_FAIL },
 	{ "org.payterm.Error.Finished",
 	  "the payment has already finished", false, EXIT_FAIL },
+	{ "org.payterm.Error.Internal",
+	  "paytermd failed internally: see journalctl -u paytermd", false, EXIT_FAIL },
 };
 
 int bus_error_explain(const char *name, const char *message, int err,

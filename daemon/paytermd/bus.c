@@ -14,9 +14,10 @@
 
 #include "payterm_crypto.h"
 #include "daemon.h"
+#include "bus_error.h"
 #include "log.h"
 
-#define ERR_PREFIX "org.payterm.Error."
+#define ERR_PREFIX PD_ERR_PREFIX
 #define POLKIT_ACTION "org.payterm.pay"
 
 /* The properties that change, in the bit order of pd_txn_hooks.changed,
@@ -215,7 +216,7 @@ static int txn_find(sd_bus *bus, const char *path, const char *iface,
 	return txn_denied(err);
 }
 
-static int method_cancel(sd_bus_message *m, void *user, sd_bus_error *err)
+static int cancel(sd_bus_message *m, void *user, sd_bus_error *err)
 {
 	struct pd_txnobj *o = user;
 	int r;
@@ -230,6 +231,11 @@ static int method_cancel(sd_bus_message *m, void *user, sd_bus_error *err)
 		return sd_bus_error_set(err, ERR_PREFIX "InProgress",
 					"Authorisation is running; the result will follow");
 	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_cancel(sd_bus_message *m, void *user, sd_bus_error *err)
+{
+	return pd_bus_named_error("Cancel", cancel(m, user, err), err);
 }
 
 static const sd_bus_vtable txn_vtable[] = {
@@ -726,7 +732,7 @@ static int check_polkit(struct pending *p)
 	return r;
 }
 
-static int method_start(sd_bus_message *m, void *user, sd_bus_error *err)
+static int start_payment(sd_bus_message *m, void *user, sd_bus_error *err)
 {
 	struct pd_daemon *d = user;
 	struct pending *p;
@@ -855,6 +861,11 @@ static int terminal_prop(sd_bus *bus, const char *path, const char *iface,
 		return r < 0 ? r : sd_bus_message_close_container(reply);
 	}
 	return -ENOENT;
+}
+
+static int method_start(sd_bus_message *m, void *user, sd_bus_error *err)
+{
+	return pd_bus_named_error("StartPayment", start_payment(m, user, err), err);
 }
 
 static const sd_bus_vtable terminal_vtable[] = {

@@ -1,7 +1,7 @@
 # paytermd: the D-Bus payment service (issue 7).
 PD_VERSION_DEF := -DPD_VERSION='"$(VERSION)"'
 PD_CORE := config log secure tlv card seal txn emv emv_apdu emv_select emv_data request pending \
-	journal verdict privsep_proto
+	journal verdict privsep_proto bus_error
 PD_SVC := dev readers bus submit pull card_client card_proc card_sign sandbox tls_key
 PD_CORE_OBJS := $(PD_CORE:%=$(B)/obj/daemon/paytermd/%.o)
 PD_SVC_OBJS := $(PD_SVC:%=$(B)/obj/daemon/paytermd/%.o)

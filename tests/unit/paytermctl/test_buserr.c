@@ -89,6 +89,7 @@ START_TEST(payterm_errors)
 		{ "InProgress", "too late to cancel" },
 		{ "Finished", "already finished" },
 		{ "InvalidRequest", "malformed: Payment request: no exp" },
+		{ "Internal", "failed internally: see journalctl -u paytermd" },
 	};
 	char name[96];
 
