@@ -178,17 +178,20 @@ static int put(uint8_t *out, size_t cap, size_t *off, const void *p, size_t n)
 static int put_lll_hex(uint8_t *out, size_t cap, size_t *off,
 		       const uint8_t *bin, size_t n)
 {
-	char lll[4];
-	size_t i;
+	char lll[4], hex[129];
+	size_t i, k;
 
 	snprintf(lll, sizeof(lll), "%03zu", 2 * n);
 	if (put(out, cap, off, lll, 3) || cap - *off < 2 * n)
 		return -ENOSPC;
-	for (i = 0; i < n; i++) {
-		static const char hx[] = "0123456789ABCDEF";
-
-		out[(*off)++] = (uint8_t)hx[bin[i] >> 4];
-		out[(*off)++] = (uint8_t)hx[bin[i] & 15];
+	/* lib/common's encoder, through a chunk buffer: it writes a NUL that
+	 * the MAC data has no room for */
+	for (i = 0; i < n; i += k) {
+		k = n - i < 64 ? n - i : 64;
+		if (ptc_hex_encode(bin + i, k, hex, sizeof(hex), 0))
+			return -ENOSPC;
+		memcpy(out + *off, hex, 2 * k);
+		*off += 2 * k;
 	}
 	return 0;
 }

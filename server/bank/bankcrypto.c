@@ -20,22 +20,6 @@ static int digits_only(const char *s, size_t min, size_t max)
 	return n >= min && n <= max;
 }
 
-static int hexdigit(int v)
-{
-	return "0123456789ABCDEF"[v & 15];
-}
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* ---- IBM 3624 ---- */
 
 int bank_ibm3624_natural(const uint8_t pvk[16], const char *dectab,
@@ -43,7 +27,6 @@ int bank_ibm3624_natural(const uint8_t pvk[16], const char *dectab,
 {
 	uint8_t pvd[8], enc[8];
 	size_t panlen;
-	char hex[16];
 	int rc;
 
 	if (!pvk || !dectab || !out || strlen(dectab) != 16 ||
@@ -62,15 +45,11 @@ int bank_ibm3624_natural(const uint8_t pvk[16], const char *dectab,
 	rc = pt_ecb(PT_ALG_TDES, 1, pvk, 16, pvd, 8, enc);
 	if (rc)
 		return rc;
-	for (int i = 0; i < 8; i++) {
-		hex[2 * i] = (char)hexdigit(enc[i] >> 4);
-		hex[2 * i + 1] = (char)hexdigit(enc[i]);
-	}
+	/* each hex digit of the result, decimalised: nibble by nibble */
 	for (size_t i = 0; i < pinlen; i++)
-		out[i] = dectab[nibble(hex[i])];
+		out[i] = dectab[i % 2 ? enc[i / 2] & 15 : enc[i / 2] >> 4];
 	out[pinlen] = 0;
 	pt_cleanse(enc, sizeof(enc));
-	pt_cleanse(hex, sizeof(hex));
 	return PT_OK;
 }
 
@@ -307,11 +286,9 @@ int bank_card_data_parse(const uint8_t *pt, size_t len,
 	t57 = bank_tlv_find(it, n, 0x57);
 	if (!t57 || t57->len < 8 || t57->len > 19)
 		return PT_ERR_INVALID_ARG;
-	for (i = 0; i < t57->len; i++) {
-		nib[nn++] = (char)hexdigit(t57->val[i] >> 4);
-		nib[nn++] = (char)hexdigit(t57->val[i]);
-	}
-	nib[nn] = 0;
+	if (ptc_hex_encode(t57->val, t57->len, nib, sizeof(nib), 0))
+		return PT_ERR_INVALID_ARG;
+	nn = 2 * t57->len;
 	if (nib[nn - 1] == 'F')
 		nib[--nn] = 0;
 	for (i = 0; i < nn && nib[i] != 'D'; i++)
@@ -342,10 +319,10 @@ int bank_card_data_parse(const uint8_t *pt, size_t len,
 		char p[40];
 		size_t pn = 0;
 
-		for (size_t j = 0; j < t->len && pn < 38; j++) {
-			p[pn++] = (char)hexdigit(t->val[j] >> 4);
-			p[pn++] = (char)hexdigit(t->val[j]);
-		}
+		/* a PAN of at most 19 digits: at most 10 bytes of BCD */
+		if (t->len > 10 || ptc_hex_encode(t->val, t->len, p, sizeof(p), 0))
+			goto bad;
+		pn = 2 * t->len;
 		while (pn && p[pn - 1] == 'F')
 			pn--;
 		p[pn] = 0;
@@ -361,11 +338,8 @@ int bank_card_data_parse(const uint8_t *pt, size_t len,
 
 		if (t->len != 3)
 			goto bad;
-		for (int j = 0; j < 2; j++) {
-			e[2 * j] = (char)hexdigit(t->val[j] >> 4);
-			e[2 * j + 1] = (char)hexdigit(t->val[j]);
-		}
-		if (memcmp(e, cd->expiry, 4))
+		/* YYMMDD: its first two bytes are the expiry YYMM */
+		if (ptc_hex_encode(t->val, 2, e, sizeof(e), 0) || memcmp(e, cd->expiry, 4))
 			goto bad;
 	}
 	pt_cleanse(nib, sizeof(nib));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* payterm ISO 8583 codec; see iso8583.h and docs/protocol.md. */
 #include "iso8583.h"
+#include "payterm-common.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -192,22 +193,18 @@ int iso8583_set_num(struct iso8583_msg *m, int field, unsigned long long v)
 int iso8583_set_hex(struct iso8583_msg *m, int field, const uint8_t *bin,
 		    size_t len)
 {
-	static const char hx[] = "0123456789ABCDEF";
 	const struct iso8583_field_def *d = iso8583_field(field);
-	uint8_t buf[1024];
+	char buf[1024];
 	int rc;
 
 	if (!d)
 		return ISO_ERR_UNKNOWN_FIELD;
 	if (d->lentype == ISO_L_FIXED || !m || (!bin && len))
 		return ISO_ERR_ARG;
-	if (len * 2 > d->len || len * 2 > sizeof(buf))
+	if (len * 2 > d->len || len * 2 >= sizeof(buf) ||
+	    ptc_hex_encode(bin, len, buf, sizeof(buf), 0))
 		return ISO_ERR_LENGTH;
-	for (size_t i = 0; i < len; i++) {
-		buf[2 * i] = (uint8_t)hx[bin[i] >> 4];
-		buf[2 * i + 1] = (uint8_t)hx[bin[i] & 15];
-	}
-	rc = iso8583_set(m, field, buf, len * 2);
+	rc = iso8583_set(m, field, (const uint8_t *)buf, len * 2);
 	memset(buf, 0, sizeof(buf));
 	return rc;
 }
@@ -273,17 +270,6 @@ int iso8583_get_num(const struct iso8583_msg *m, int field,
 	return ISO_OK;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int iso8583_get_hex(const struct iso8583_msg *m, int field, uint8_t *out,
 		    size_t cap, size_t *outlen)
 {
@@ -299,16 +285,9 @@ int iso8583_get_hex(const struct iso8583_msg *m, int field, uint8_t *out,
 		return ISO_ERR_LENGTH;
 	if (len / 2 > cap)
 		return ISO_ERR_TOO_BIG;
-	for (size_t i = 0; i < len / 2; i++) {
-		int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			memset(out, 0, i);
-			return ISO_ERR_CHARSET;
-		}
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*outlen = len / 2;
+	/* lib/common's strict decoder: writes nothing on a bad character */
+	if (ptc_hex_decode_n((const char *)p, len, out, cap, outlen))
+		return ISO_ERR_CHARSET;
 	return ISO_OK;
 }
 

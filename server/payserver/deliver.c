@@ -202,24 +202,14 @@ static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n
 	(*buf)[*len] = 0;
 }
 
+/* Percent-encoding by libcurl (RFC 3986: all but A-Z a-z 0-9 - . _ ~). */
 static void append_esc(char **buf, size_t *len, size_t *cap, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	char *e = curl_easy_escape(NULL, s, 0);
 
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		char e[3];
-
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
-			append(buf, len, cap, (const char *)s, 1);
-		} else {
-			e[0] = '%';
-			e[1] = hex[ch >> 4];
-			e[2] = hex[ch & 15];
-			append(buf, len, cap, e, 3);
-		}
-	}
+	if (e)
+		append(buf, len, cap, e, strlen(e));
+	curl_free(e);
 }
 
 char *ps_sms_url(const char *tmpl, const char *to, const char *text)

@@ -68,7 +68,7 @@ PT_FUZZ_PD_LIBS = $(call pkg_libs,libsystemd)
 $(B)/tests/fuzz/tr31 $(B)/tests/fuzz/pinblock: $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/tr31 $(B)/tests/fuzz/pinblock: PT_FUZZ_LDLIBS = $(PT_FUZZ_CRYPTO_LIBS)
 
-$(B)/tests/fuzz/iso8583: $(PT_FZ_ISO)
+$(B)/tests/fuzz/iso8583: $(PT_FZ_ISO) $(PT_FZ_COMMON)
 
 $(B)/tests/fuzz/bank: $(PT_FZ_BANK) $(PT_FZ_ISO) $(PT_FZ_COMMON) $(PT_FZ_CRYPTO)
 $(B)/tests/fuzz/bank: PT_FUZZ_LDLIBS = $(call pkg_libs,jansson sqlite3) $(PT_FUZZ_CRYPTO_LIBS)
