@@ -131,29 +131,32 @@ static void emit(const struct pd_log_ev *ev, const struct pd_log_ids *ids,
 		line_out(prio, text);	/* journald gone: its stream may live */
 }
 
-void pd_log(int prio, const char *fmt, ...)
+static void vlog(const struct pd_log_ev *ev, const struct pd_log_ids *ids,
+		 int prio, const char *fmt, va_list ap)
 {
 	char line[1024];
-	va_list ap;
 
 	if (prio > pd_log_level)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
+	emit(ev, ids, prio, line);
+}
+
+void pd_log(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(NULL, NULL, prio, fmt, ap);
 	va_end(ap);
-	emit(NULL, NULL, prio, line);
 }
 
 void pd_log_event(const struct pd_log_ev *ev, const struct pd_log_ids *ids,
 		  int prio, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
-	if (prio > pd_log_level)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vlog(ev, ids, prio, fmt, ap);
 	va_end(ap);
-	emit(ev, ids, prio, line);
 }
